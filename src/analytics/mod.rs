@@ -1,0 +1,85 @@
+//! The shared analytics module: every number a user sees is computed here, by pure functions.
+//! No IO and no database types: plain Rust data in, plain Rust data out, deterministic.
+
+pub mod aggregate;
+pub mod delta;
+pub mod narrative;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// One day's value of a metric, already combined across dimensions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DailyValue {
+    pub date: NaiveDate,
+    pub value: f64,
+}
+
+impl DailyValue {
+    pub fn new(date: NaiveDate, value: f64) -> Self {
+        Self { date, value }
+    }
+}
+
+/// How a metric's days combine into a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// Additive quantities (revenue, orders): the period value is the sum of its days.
+    Sum,
+    /// Rates and scores: the mean of the days present, each day weighted equally.
+    Avg,
+    /// Stocks (active users): the value of the last day present.
+    Last,
+}
+
+/// Which way a metric should move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    HigherIsBetter,
+    LowerIsBetter,
+}
+
+macro_rules! text_enum {
+    ($ty:ty { $($variant:path => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The token stored in the database's TEXT column.
+            pub fn as_str(self) -> &'static str {
+                match self { $($variant => $text),+ }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($variant),)+ _ => None }
+            }
+        }
+    };
+}
+#[allow(unused_imports)] // used by the server-side catalogue
+pub(crate) use text_enum;
+
+text_enum!(Aggregation { Aggregation::Sum => "sum", Aggregation::Avg => "avg", Aggregation::Last => "last" });
+text_enum!(Direction {
+    Direction::HigherIsBetter => "higher_is_better",
+    Direction::LowerIsBetter => "lower_is_better",
+});
+
+#[cfg(test)]
+pub(crate) fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test dates are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_enums_round_trip() {
+        for rule in [Aggregation::Sum, Aggregation::Avg, Aggregation::Last] {
+            assert_eq!(Aggregation::parse(rule.as_str()), Some(rule));
+        }
+        for direction in [Direction::HigherIsBetter, Direction::LowerIsBetter] {
+            assert_eq!(Direction::parse(direction.as_str()), Some(direction));
+        }
+        assert_eq!(Aggregation::parse("median"), None);
+    }
+}

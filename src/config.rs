@@ -1,0 +1,322 @@
+//! The app's runtime configuration: `Leptos.toml`, overridden by environment variables.
+//! Every bad value stops start-up with a message naming the key and what is allowed.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// Where the app runs; mirrors the seeds' ENVIRONMENT enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Dev,
+    Staging,
+    Prod,
+    Offline,
+}
+
+impl Environment {
+    pub const ALLOWED: &'static str = "dev, staging, prod, offline";
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "dev" => Some(Self::Dev),
+            "staging" => Some(Self::Staging),
+            "prod" => Some(Self::Prod),
+            "offline" => Some(Self::Offline),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::Staging => "staging",
+            Self::Prod => "prod",
+            Self::Offline => "offline",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub environment: Environment,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub app: AppConfig,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    pub address: SocketAddr,
+    /// Folder holding the built site (`pkg/`, public assets); cargo-leptos writes it.
+    pub site_root: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: u32,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppConfig {
+    /// Slug of the org the dashboards show until sign-in exists.
+    pub default_org: String,
+}
+
+/// A configuration problem, worded for the operator who has to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub source: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration in {}: {}", self.source, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    environment: Option<String>,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    database: RawDatabase,
+    #[serde(default)]
+    app: RawApp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    address: Option<String>,
+    site_root: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<String>,
+    pool_size: Option<i64>,
+    migrate_on_start: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    default_org: Option<String>,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/insightops";
+const POOL_SIZE_RANGE: std::ops::RangeInclusive<i64> = 1..=200;
+
+/// Reads the variables this app honours; a seam so tests need not touch the process environment.
+pub trait EnvSource {
+    fn var(&self, key: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<const N: usize> EnvSource for [(&str, &str); N] {
+    fn var(&self, key: &str) -> Option<String> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string())
+    }
+}
+
+impl Config {
+    /// Loads `path` (a missing file means all defaults) and applies environment overrides.
+    pub fn load(path: &Path, env: &impl EnvSource) -> Result<Config, ConfigError> {
+        let source = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(err) => {
+                return Err(ConfigError { source, message: format!("cannot read the file: {err}") })
+            }
+        };
+        Self::from_toml_str(&text, &source, env)
+    }
+
+    pub fn from_toml_str(
+        text: &str,
+        source: &str,
+        env: &impl EnvSource,
+    ) -> Result<Config, ConfigError> {
+        let file_err = |message: String| ConfigError { source: source.to_string(), message };
+        let env_err = |message: String| ConfigError {
+            source: "the environment".to_string(),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| file_err(e.message().to_string()))?;
+
+        let environment = match env.var("INSIGHTS_ENV") {
+            Some(value) => parse_environment(&value).map_err(|m| env_err(format!("INSIGHTS_ENV {m}")))?,
+            None => match raw.environment.as_deref() {
+                Some(value) => {
+                    parse_environment(value).map_err(|m| file_err(format!("`environment` {m}")))?
+                }
+                None => Environment::Dev,
+            },
+        };
+
+        let address = match env.var("INSIGHTOPS_ADDR") {
+            Some(value) => {
+                parse_address(&value).map_err(|m| env_err(format!("INSIGHTOPS_ADDR {m}")))?
+            }
+            None => parse_address(raw.server.address.as_deref().unwrap_or("127.0.0.1:3000"))
+                .map_err(|m| file_err(format!("`server.address` {m}")))?,
+        };
+
+        let site_root = env
+            .var("LEPTOS_SITE_ROOT")
+            .or(raw.server.site_root)
+            .unwrap_or_else(|| "target/site".to_string());
+
+        let url = match env.var("DATABASE_URL") {
+            Some(value) => {
+                check_database_url(&value).map_err(|m| env_err(format!("DATABASE_URL {m}")))?
+            }
+            None => check_database_url(raw.database.url.as_deref().unwrap_or(DEFAULT_DATABASE_URL))
+                .map_err(|m| file_err(format!("`database.url` {m}")))?,
+        };
+
+        let pool_size = raw.database.pool_size.unwrap_or(10);
+        if !POOL_SIZE_RANGE.contains(&pool_size) {
+            return Err(file_err(format!(
+                "`database.pool_size` = {pool_size} is out of range; allowed: {} to {}",
+                POOL_SIZE_RANGE.start(),
+                POOL_SIZE_RANGE.end()
+            )));
+        }
+
+        let default_org = raw.app.default_org.unwrap_or_else(|| "acme".to_string());
+        if default_org.trim().is_empty() {
+            return Err(file_err("`app.default_org` must name an org slug, e.g. \"acme\"".into()));
+        }
+
+        Ok(Config {
+            environment,
+            server: ServerConfig { address, site_root },
+            database: DatabaseConfig {
+                url,
+                pool_size: pool_size as u32,
+                migrate_on_start: raw.database.migrate_on_start.unwrap_or(true),
+            },
+            app: AppConfig { default_org },
+        })
+    }
+}
+
+fn parse_environment(value: &str) -> Result<Environment, String> {
+    Environment::parse(value)
+        .ok_or_else(|| format!("= {value:?} is not allowed; allowed values: {}", Environment::ALLOWED))
+}
+
+fn parse_address(value: &str) -> Result<SocketAddr, String> {
+    value
+        .parse()
+        .map_err(|_| format!("= {value:?} is not a socket address; expected HOST:PORT such as 127.0.0.1:3000"))
+}
+
+fn check_database_url(value: &str) -> Result<String, String> {
+    if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+        Ok(value.to_string())
+    } else {
+        Err(format!("= {value:?} is not a PostgreSQL URL; expected postgres://USER@HOST:PORT/DB"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NO_ENV: [(&str, &str); 0] = [];
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_str(text, "Leptos.toml", &NO_ENV)
+    }
+
+    #[test]
+    fn empty_file_gives_documented_defaults() {
+        let config = parse("").expect("defaults are valid");
+        assert_eq!(config.environment, Environment::Dev);
+        assert_eq!(config.server.address.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database.url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.database.pool_size, 10);
+        assert!(config.database.migrate_on_start);
+        assert_eq!(config.app.default_org, "acme");
+    }
+
+    #[test]
+    fn the_shipped_leptos_toml_is_valid() {
+        let text = include_str!("../Leptos.toml");
+        let config = parse(text).expect("Leptos.toml in the repo must parse");
+        assert_eq!(config.server.address.port(), 3000);
+    }
+
+    #[test]
+    fn bad_environment_names_key_and_allowed_values() {
+        let err = parse("environment = \"qa\"").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("Leptos.toml"), "{text}");
+        assert!(text.contains("`environment`"), "{text}");
+        assert!(text.contains("dev, staging, prod, offline"), "{text}");
+    }
+
+    #[test]
+    fn bad_pool_size_names_key_and_range() {
+        let text = parse("[database]\npool_size = 0").unwrap_err().to_string();
+        assert!(text.contains("`database.pool_size` = 0"), "{text}");
+        assert!(text.contains("1 to 200"), "{text}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_name() {
+        let text = parse("[server]\nadress = \"127.0.0.1:1\"").unwrap_err().to_string();
+        assert!(text.contains("adress"), "{text}");
+    }
+
+    #[test]
+    fn bad_address_and_url_are_named() {
+        let text = parse("[server]\naddress = \"localhost\"").unwrap_err().to_string();
+        assert!(text.contains("`server.address`"), "{text}");
+        let text = parse("[database]\nurl = \"mysql://x\"").unwrap_err().to_string();
+        assert!(text.contains("`database.url`"), "{text}");
+    }
+
+    #[test]
+    fn environment_variables_override_the_file() {
+        let env = [
+            ("INSIGHTS_ENV", "prod"),
+            ("INSIGHTOPS_ADDR", "0.0.0.0:8080"),
+            ("DATABASE_URL", "postgres://u@db:5432/x"),
+        ];
+        let config =
+            Config::from_toml_str("environment = \"dev\"", "Leptos.toml", &env).expect("valid");
+        assert_eq!(config.environment, Environment::Prod);
+        assert_eq!(config.server.address.to_string(), "0.0.0.0:8080");
+        assert_eq!(config.database.url, "postgres://u@db:5432/x");
+    }
+
+    #[test]
+    fn bad_environment_variable_is_named() {
+        let env = [("INSIGHTS_ENV", "production")];
+        let text = Config::from_toml_str("", "Leptos.toml", &env).unwrap_err().to_string();
+        assert!(text.contains("INSIGHTS_ENV"), "{text}");
+        assert!(text.contains("allowed values"), "{text}");
+    }
+}

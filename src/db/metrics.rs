@@ -1,0 +1,96 @@
+//! Queries on the metric catalogue (`io_metric`): what each KPI or signal means and how it combines.
+//! Rows are parsed into typed enums at this boundary; a bad token is a data error, not a panic.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::analytics::{Aggregation, Direction};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Kpi,
+    Signal,
+}
+
+crate::analytics::text_enum!(MetricKind { MetricKind::Kpi => "kpi", MetricKind::Signal => "signal" });
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricDef {
+    pub key: String,
+    pub kind: MetricKind,
+    pub label: String,
+    pub unit: String,
+    pub direction: Direction,
+    pub aggregation: Aggregation,
+    pub description: String,
+    pub sort_order: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct MetricRow {
+    key: String,
+    kind: String,
+    label: String,
+    unit: String,
+    direction: String,
+    aggregation: String,
+    description: String,
+    sort_order: i32,
+}
+
+impl TryFrom<MetricRow> for MetricDef {
+    type Error = sqlx::Error;
+
+    fn try_from(row: MetricRow) -> Result<Self, Self::Error> {
+        let bad = |column: &str, value: &str| {
+            sqlx::Error::Decode(format!("io_metric.{column} has unknown value {value:?}").into())
+        };
+        Ok(MetricDef {
+            kind: MetricKind::parse(&row.kind).ok_or_else(|| bad("kind", &row.kind))?,
+            direction: Direction::parse(&row.direction).ok_or_else(|| bad("direction", &row.direction))?,
+            aggregation: Aggregation::parse(&row.aggregation)
+                .ok_or_else(|| bad("aggregation", &row.aggregation))?,
+            key: row.key,
+            label: row.label,
+            unit: row.unit,
+            description: row.description,
+            sort_order: row.sort_order,
+        })
+    }
+}
+
+pub async fn for_org(pool: &PgPool, org_id: Uuid, kind: MetricKind) -> Result<Vec<MetricDef>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, MetricRow>(
+        "SELECT key, kind, label, unit, direction, aggregation, description, sort_order
+         FROM io_metric WHERE org_id = $1 AND kind = $2
+         ORDER BY sort_order, key",
+    )
+    .bind(org_id)
+    .bind(kind.as_str())
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(MetricDef::try_from).collect()
+}
+
+pub async fn upsert(conn: &mut sqlx::PgConnection, org_id: Uuid, def: &MetricDef) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO io_metric (org_id, key, kind, label, unit, direction, aggregation, description, sort_order)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (org_id, key) DO UPDATE SET
+           kind = EXCLUDED.kind, label = EXCLUDED.label, unit = EXCLUDED.unit,
+           direction = EXCLUDED.direction, aggregation = EXCLUDED.aggregation,
+           description = EXCLUDED.description, sort_order = EXCLUDED.sort_order",
+    )
+    .bind(org_id)
+    .bind(&def.key)
+    .bind(def.kind.as_str())
+    .bind(&def.label)
+    .bind(&def.unit)
+    .bind(def.direction.as_str())
+    .bind(def.aggregation.as_str())
+    .bind(&def.description)
+    .bind(def.sort_order)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

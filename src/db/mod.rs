@@ -1,0 +1,42 @@
+//! All SQL lives here: the pool, migrations, and one module of queries per table family.
+//! Every query that reads tenant data takes the org id.
+
+pub mod kpi;
+pub mod metrics;
+pub mod orgs;
+
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateDatabase, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use crate::config::DatabaseConfig;
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Creates the database named in `url` when it does not exist yet.
+pub async fn ensure_database(url: &str) -> Result<(), sqlx::Error> {
+    if !sqlx::Postgres::database_exists(url).await? {
+        sqlx::Postgres::create_database(url).await?;
+    }
+    Ok(())
+}
+
+/// A pool sized by configuration; connections are opened lazily so the app can start (and report
+/// itself unhealthy) while the database is down.
+pub fn pool(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(config.pool_size)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy(&config.url)
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// Answers whether the database responds within `timeout`.
+pub async fn ping(pool: &PgPool, timeout: Duration) -> bool {
+    let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool);
+    matches!(tokio::time::timeout(timeout, probe).await, Ok(Ok(1)))
+}

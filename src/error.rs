@@ -1,0 +1,129 @@
+//! The one application error type, shared by server and browser.
+//! Server functions return `Result<T, AppError>`; each variant maps to one HTTP status.
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("please sign in")]
+    Unauthorized,
+    #[error("you do not have access to this")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database is unavailable; try again shortly")]
+    DatabaseUnavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("request failed: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status a client sees for this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::DatabaseUnavailable => 503,
+            AppError::Internal(_) | AppError::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::BadRequest(format!("invalid request: {msg}"))
+            }
+            ServerFnErrorErr::ServerError(msg) => AppError::Internal(msg),
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+
+    impl From<sqlx::Error> for AppError {
+        fn from(err: sqlx::Error) -> Self {
+            match &err {
+                sqlx::Error::RowNotFound => AppError::NotFound("record".into()),
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                    tracing::error!(error = %err, "database unavailable");
+                    AppError::DatabaseUnavailable
+                }
+                _ => {
+                    // The detail goes to the log, not to the client: it can name tables and values.
+                    tracing::error!(error = %err, "database error");
+                    AppError::Internal("database query failed".into())
+                }
+            }
+        }
+    }
+
+    impl axum::response::IntoResponse for AppError {
+        fn into_response(self) -> axum::response::Response {
+            let status = axum::http::StatusCode::from_u16(self.status_code())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        }
+    }
+
+    /// Sets the HTTP status of the current server-function response from its error, so clients
+    /// and tests see 400/403/404/… instead of a blanket 500.
+    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(err) = &result {
+            if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                let status = axum::http::StatusCode::from_u16(err.status_code())
+                    .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+                options.set_status(status);
+            }
+        }
+        result
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::with_status;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_distinct_per_kind() {
+        assert_eq!(AppError::BadRequest("x".into()).status_code(), 400);
+        assert_eq!(AppError::Unauthorized.status_code(), 401);
+        assert_eq!(AppError::Forbidden.status_code(), 403);
+        assert_eq!(AppError::NotFound("org".into()).status_code(), 404);
+        assert_eq!(AppError::Conflict("x".into()).status_code(), 409);
+        assert_eq!(AppError::DatabaseUnavailable.status_code(), 503);
+    }
+
+    #[test]
+    fn round_trips_through_the_server_fn_encoding() {
+        let err = AppError::NotFound("org acme".into());
+        let bytes = err.ser();
+        assert_eq!(AppError::de(bytes), err);
+    }
+
+    #[test]
+    fn bad_arguments_become_bad_request() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("period".into()));
+        assert_eq!(err.status_code(), 400);
+    }
+}

@@ -1,0 +1,31 @@
+//! InsightOps: self-hosted KPI analytics that says what changed in the numbers, why, and what to do.
+//! The library holds the app (shared by server and browser); `main.rs` is the server CLI.
+#![recursion_limit = "256"]
+
+
+pub mod analytics;
+pub mod app;
+pub mod charts;
+pub mod dashboard;
+pub mod error;
+pub mod format;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod health;
+#[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,130 @@
+//! The `insightops` command line: serve the app, migrate the database, seed demo data.
+//! Start-up errors (bad configuration, unreachable database) print one clear line and exit 1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use insightops::config::{Config, ProcessEnv};
+use insightops::{db, seed, server};
+
+#[derive(Parser)]
+#[command(name = "insightops", version, about = "KPI analytics and reporting")]
+struct Cli {
+    /// Runtime configuration file.
+    #[arg(long, global = true, default_value = "Leptos.toml", env = "INSIGHTOPS_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (migrates first unless told not to).
+    Serve {
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Load the deterministic demo data (idempotent).
+    Seed {
+        /// Multiply the data volume (more products) for benchmarks.
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Days of history ending at --end-date.
+        #[arg(long)]
+        days: Option<u32>,
+        /// Last day of data (default: today, UTC).
+        #[arg(long)]
+        end_date: Option<chrono::NaiveDate>,
+        /// Only seed orgs that have no KPI data yet.
+        #[arg(long)]
+        if_empty: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("insightops: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = Arc::new(Config::load(&cli.config, &ProcessEnv).map_err(|e| e.to_string())?);
+    match cli.command {
+        Command::Migrate => {
+            let pool = prepare_database(&config).await?;
+            println!("migrations applied");
+            pool.close().await;
+            Ok(())
+        }
+        Command::Seed { scale, days, end_date, if_empty } => {
+            let pool = prepare_database(&config).await?;
+            let options = seed::SeedOptions {
+                days: days.unwrap_or(730),
+                scale,
+                end: end_date.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                only_if_empty: if_empty,
+            };
+            let started = std::time::Instant::now();
+            let reports = seed::run(&pool, &options).await.map_err(|e| e.to_string())?;
+            for r in &reports {
+                if r.skipped {
+                    println!("{}: already has data, skipped", r.slug);
+                } else {
+                    println!("{}: {} KPI rows and {} signal rows inserted", r.slug, r.kpi_rows_inserted, r.signal_rows_inserted);
+                }
+            }
+            println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+            pool.close().await;
+            Ok(())
+        }
+        Command::Serve { no_migrate } => {
+            let pool = if no_migrate || !config.database.migrate_on_start {
+                db::pool(&config.database).map_err(|e| format!("database: {e}"))?
+            } else {
+                prepare_database(&config).await?
+            };
+            server::serve(config, pool).await.map_err(|e| format!("server: {e}"))
+        }
+    }
+}
+
+async fn prepare_database(config: &Config) -> Result<sqlx::PgPool, String> {
+    let url = &config.database.url;
+    db::ensure_database(url)
+        .await
+        .map_err(|e| format!("cannot reach the database at {} ({e})", redact(url)))?;
+    let pool = db::pool(&config.database).map_err(|e| format!("database: {e}"))?;
+    db::migrate(&pool).await.map_err(|e| format!("migration failed: {e}"))?;
+    Ok(pool)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

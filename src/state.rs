@@ -1,0 +1,25 @@
+//! Shared server state handed to axum and to every server function through context.
+//! One pool for the process; never a global, never a connection per call.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+
+use crate::config::Config;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// The state of the current server-function call.
+    pub fn current() -> Result<AppState, crate::error::AppError> {
+        leptos::prelude::use_context::<AppState>()
+            .ok_or_else(|| crate::error::AppError::Internal("server state missing".into()))
+    }
+}

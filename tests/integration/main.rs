@@ -1,0 +1,9 @@
+//! Integration tests against real PostgreSQL (each `#[sqlx::test]` gets its own database) and the
+//! real binary. One test crate, so the app is linked once.
+
+mod config_startup;
+mod exec_overview;
+mod health;
+mod migrations;
+mod seeding;
+mod support;
