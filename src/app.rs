@@ -37,7 +37,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
-                <A href="/" attr:class="brand">"InsightOps"</A>
+                <a href="/" class="brand">"InsightOps"</a>
                 <nav aria-label="Main">
                     <A href="/">"Overview"</A>
                 </nav>

@@ -13,7 +13,7 @@ pub fn daily_line(label: &str, unit: &str, series: &[DailyValue]) -> Chart {
     let dates: Vec<String> = series.iter().map(|p| p.date.format("%Y-%m-%d").to_string()).collect();
     let values: Vec<f64> = series.iter().map(|p| p.value).collect();
     Chart::new()
-        .grid(Grid::new().left(48).right(12).top(12).bottom(28))
+        .grid(Grid::new().left(4).right(12).top(12).bottom(4).contain_label(true))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(Axis::new().type_(AxisType::Category).data(dates))
         .y_axis(Axis::new().type_(AxisType::Value).scale(true).name(unit))
@@ -33,7 +33,7 @@ mod tests {
             .collect();
         let json: serde_json::Value =
             serde_json::from_str(&daily_line("Revenue", "USD", &series).to_string()).expect("chart JSON");
-        assert_eq!(json["xAxis"][0]["data"], serde_json::json!(["2026-03-01", "2026-03-02", "2026-03-03"]));
+        assert_eq!(json["xAxis"]["data"], serde_json::json!(["2026-03-01", "2026-03-02", "2026-03-03"]));
         assert_eq!(json["series"][0]["type"], "line");
         assert_eq!(json["series"][0]["name"], "Revenue");
         assert_eq!(json["series"][0]["data"], serde_json::json!([10.0, 20.0, 30.0]));

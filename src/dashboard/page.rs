@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::api::get_exec_overview;
@@ -34,14 +33,16 @@ pub fn ExecOverviewPage() -> impl IntoView {
                     .map(|preset| {
                         let days = preset.days();
                         view! {
-                            <A
+                            // A plain link: the router still navigates in place, and unlike <A>
+                            // it does not mark every option as the current page.
+                            <a
                                 href=format!("/?period={days}")
-                                attr:class="period-option"
-                                attr:data-period=days
-                                attr:aria-current=move || (selected() == Some(preset)).then_some("true")
+                                class="period-option"
+                                data-period=days
+                                aria-current=move || (selected() == Some(preset)).then_some("true")
                             >
                                 {format!("{days} days")}
-                            </A>
+                            </a>
                         }
                     })
                     .collect_view()}

@@ -42,13 +42,18 @@ async fn check_constraints_reject_unknown_enum_tokens(pool: PgPool) {
 
 #[sqlx::test]
 async fn updated_at_moves_on_update(pool: PgPool) {
-    let (created, updated): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
-        "WITH o AS (INSERT INTO io_org (slug, name, created_at, updated_at)
-                    VALUES ('t1', 'T', now() - interval '1 day', now() - interval '1 day') RETURNING id)
-         UPDATE io_org SET name = 'T2' FROM o WHERE io_org.id = o.id RETURNING io_org.created_at, io_org.updated_at",
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO io_org (slug, name, created_at, updated_at)
+         VALUES ('t1', 'T', now() - interval '1 day', now() - interval '1 day') RETURNING id",
     )
     .fetch_one(&pool)
     .await
-    .expect("update");
+    .expect("insert");
+    let (created, updated): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("UPDATE io_org SET name = 'T2' WHERE id = $1 RETURNING created_at, updated_at")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .expect("update");
     assert!(updated > created, "trigger must touch updated_at");
 }
