@@ -4,6 +4,8 @@
 pub mod aggregate;
 pub mod delta;
 pub mod narrative;
+pub mod stats;
+pub mod trend;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

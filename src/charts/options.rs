@@ -13,7 +13,7 @@ pub fn daily_line(label: &str, unit: &str, series: &[DailyValue]) -> Chart {
     let dates: Vec<String> = series.iter().map(|p| p.date.format("%Y-%m-%d").to_string()).collect();
     let values: Vec<f64> = series.iter().map(|p| p.value).collect();
     Chart::new()
-        .grid(Grid::new().left(4).right(12).top(12).bottom(4).contain_label(true))
+        .grid(Grid::new().left(4).right(28).top(12).bottom(4).contain_label(true))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(Axis::new().type_(AxisType::Category).data(dates))
         .y_axis(Axis::new().type_(AxisType::Value).scale(true).name(unit))

@@ -72,28 +72,25 @@ pub async fn copy_into_staging(conn: &mut sqlx::PgConnection, csv: Vec<u8>) -> R
     copy.finish().await
 }
 
-/// Moves staged rows into `io_kpi_daily`; rows whose natural key exists are kept as they are.
-pub async fn merge_staging_into_kpis(conn: &mut sqlx::PgConnection) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO io_kpi_daily (org_id, kpi_date, metric_key, value, unit, region, segment, channel, product, source)
-         SELECT org_id, day, key, value, unit, region, segment, channel, product, source FROM io_stage_daily
-         ON CONFLICT ON CONSTRAINT io_kpi_daily_natural_key DO NOTHING",
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("TRUNCATE io_stage_daily").execute(conn).await?;
-    Ok(done.rows_affected())
+/// The two daily fact tables, which share one shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactTable {
+    Kpi,
+    Signal,
 }
 
-pub async fn merge_staging_into_signals(conn: &mut sqlx::PgConnection) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO io_engagement_signal_daily
-            (org_id, signal_date, signal_key, value, unit, region, segment, channel, product, source)
+/// Moves staged rows into the fact table; rows whose natural key exists are kept as they are.
+pub async fn merge_staging(conn: &mut sqlx::PgConnection, table: FactTable) -> Result<u64, sqlx::Error> {
+    let (target, date_col, key_col) = match table {
+        FactTable::Kpi => ("io_kpi_daily", "kpi_date", "metric_key"),
+        FactTable::Signal => ("io_engagement_signal_daily", "signal_date", "signal_key"),
+    };
+    let statement = format!(
+        "INSERT INTO {target} (org_id, {date_col}, {key_col}, value, unit, region, segment, channel, product, source)
          SELECT org_id, day, key, value, unit, region, segment, channel, product, source FROM io_stage_daily
-         ON CONFLICT ON CONSTRAINT io_engagement_signal_daily_natural_key DO NOTHING",
-    )
-    .execute(&mut *conn)
-    .await?;
+         ON CONFLICT ON CONSTRAINT {target}_natural_key DO NOTHING"
+    );
+    let done = sqlx::query(&statement).execute(&mut *conn).await?;
     sqlx::query("TRUNCATE io_stage_daily").execute(conn).await?;
     Ok(done.rows_affected())
 }

@@ -92,10 +92,11 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
                 let csv = series_csv(&demo, org, kind, series, options, &anomalies, org_id);
                 db::kpi::copy_into_staging(&mut tx, csv.into_bytes()).await?;
             }
-            inserted[slot] = match kind {
-                SeriesKind::Kpi => db::kpi::merge_staging_into_kpis(&mut tx).await?,
-                SeriesKind::Signal => db::kpi::merge_staging_into_signals(&mut tx).await?,
+            let table = match kind {
+                SeriesKind::Kpi => db::kpi::FactTable::Kpi,
+                SeriesKind::Signal => db::kpi::FactTable::Signal,
             };
+            inserted[slot] = db::kpi::merge_staging(&mut tx, table).await?;
         }
         tx.commit().await?;
         reports.push(OrgSeedReport {

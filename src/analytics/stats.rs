@@ -1,0 +1,121 @@
+//! Robust and classical summary statistics over plain slices: median, MAD, mean, standard
+//! deviation, and the robust z-score. Non-finite inputs are ignored; empty input gives `None`.
+
+/// Scales the MAD so it estimates the standard deviation of normally distributed data.
+pub const MAD_TO_SIGMA: f64 = 1.4826;
+
+fn finite(values: &[f64]) -> Vec<f64> {
+    values.iter().copied().filter(|v| v.is_finite()).collect()
+}
+
+/// The middle value; the mean of the two middle values for an even count.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v = finite(values);
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 0 { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] })
+}
+
+/// Median absolute deviation from the median: median(|xᵢ − median(x)|), unscaled.
+pub fn mad(values: &[f64]) -> Option<f64> {
+    let m = median(values)?;
+    let deviations: Vec<f64> = finite(values).iter().map(|v| (v - m).abs()).collect();
+    median(&deviations)
+}
+
+pub fn mean(values: &[f64]) -> Option<f64> {
+    let v = finite(values);
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Sample standard deviation (n − 1 in the denominator); needs two values.
+pub fn std_dev(values: &[f64]) -> Option<f64> {
+    let v = finite(values);
+    if v.len() < 2 {
+        return None;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let ss: f64 = v.iter().map(|x| (x - m).powi(2)).sum();
+    Some((ss / (v.len() - 1) as f64).sqrt())
+}
+
+/// Robust z-score of `x` against `reference`: (x − median) / (1.4826 · MAD).
+/// `None` when the reference is empty or has no spread (MAD = 0), never NaN or infinity.
+pub fn robust_z_score(x: f64, reference: &[f64]) -> Option<f64> {
+    let m = median(reference)?;
+    let scale = MAD_TO_SIGMA * mad(reference)?;
+    (scale > 0.0 && x.is_finite()).then(|| (x - m) / scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5)); // (2 + 3) / 2
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[f64::NAN, 5.0]), Some(5.0));
+    }
+
+    #[test]
+    fn mad_by_hand() {
+        // median(1,2,3,4,100) = 3; |dev| = 2,1,0,1,97 -> sorted 0,1,1,2,97 -> MAD = 1.
+        assert_eq!(mad(&[1.0, 2.0, 3.0, 4.0, 100.0]), Some(1.0));
+    }
+
+    #[test]
+    fn std_dev_by_hand() {
+        // mean 5; squared deviations 9,1,1,9 sum 20; 20 / 3 = 6.667; sqrt = 2.5820.
+        let s = std_dev(&[2.0, 4.0, 6.0, 8.0]).expect("two or more values");
+        assert!((s - (20.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(std_dev(&[1.0]), None);
+    }
+
+    #[test]
+    fn robust_z_by_hand() {
+        // Reference 1,2,3,4,100: median 3, MAD 1, scale 1.4826. x = 10 -> (10 − 3) / 1.4826 = 4.7214.
+        let z = robust_z_score(10.0, &[1.0, 2.0, 3.0, 4.0, 100.0]).expect("spread");
+        assert!((z - 7.0 / 1.4826).abs() < 1e-12);
+    }
+
+    #[test]
+    fn robust_z_of_a_constant_series_is_none() {
+        assert_eq!(robust_z_score(5.0, &[5.0; 10]), None);
+        assert_eq!(robust_z_score(6.0, &[5.0; 10]), None);
+        assert_eq!(robust_z_score(6.0, &[]), None);
+    }
+
+    proptest! {
+        #[test]
+        fn robust_z_is_never_nan_or_infinite(
+            reference in proptest::collection::vec(-1e6f64..1e6, 0..40),
+            x in -1e6f64..1e6,
+        ) {
+            if let Some(z) = robust_z_score(x, &reference) {
+                prop_assert!(z.is_finite());
+            }
+        }
+
+        #[test]
+        fn robust_z_is_invariant_to_shift_and_positive_scale(
+            reference in proptest::collection::vec(-1e3f64..1e3, 5..40),
+            x in -1e3f64..1e3,
+            shift in -1e3f64..1e3,
+            scale in 0.1f64..10.0,
+        ) {
+            let moved: Vec<f64> = reference.iter().map(|v| v * scale + shift).collect();
+            match (robust_z_score(x, &reference), robust_z_score(x * scale + shift, &moved)) {
+                (Some(a), Some(b)) => prop_assert!((a - b).abs() < 1e-6 * (1.0 + a.abs())),
+                (None, None) => {}
+                // Rounding can turn a tiny MAD into exactly zero on one side only.
+                (a, b) => prop_assert!(a.map_or(true, |z| z.abs() > 1e6) || b.map_or(true, |z| z.abs() > 1e6)),
+            }
+        }
+    }
+}
