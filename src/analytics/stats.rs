@@ -16,7 +16,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let mid = v.len() / 2;
-    Some(if v.len() % 2 == 0 { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] })
+    Some(if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] })
 }
 
 /// Median absolute deviation from the median: median(|xᵢ − median(x)|), unscaled.
@@ -114,7 +114,7 @@ mod tests {
                 (Some(a), Some(b)) => prop_assert!((a - b).abs() < 1e-6 * (1.0 + a.abs())),
                 (None, None) => {}
                 // Rounding can turn a tiny MAD into exactly zero on one side only.
-                (a, b) => prop_assert!(a.map_or(true, |z| z.abs() > 1e6) || b.map_or(true, |z| z.abs() > 1e6)),
+                (a, b) => prop_assert!(a.is_none_or(|z| z.abs() > 1e6) || b.is_none_or(|z| z.abs() > 1e6)),
             }
         }
     }
