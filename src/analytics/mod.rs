@@ -2,6 +2,7 @@
 //! No IO and no database types: plain Rust data in, plain Rust data out, deterministic.
 
 pub mod aggregate;
+pub mod anomaly;
 pub mod calendar;
 pub mod delta;
 pub mod narrative;
