@@ -45,6 +45,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub app: AppConfig,
+    pub analytics: crate::analytics::AnalyticsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +93,8 @@ struct RawConfig {
     database: RawDatabase,
     #[serde(default)]
     app: RawApp,
+    #[serde(default)]
+    analytics: crate::analytics::AnalyticsConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,7 +211,10 @@ impl Config {
             return Err(file_err("`app.default_org` must name an org slug, e.g. \"acme\"".into()));
         }
 
+        raw.analytics.validate().map_err(file_err)?;
+
         Ok(Config {
+            analytics: raw.analytics,
             environment,
             server: ServerConfig { address, site_root },
             database: DatabaseConfig {
@@ -318,5 +324,24 @@ mod tests {
         let text = Config::from_toml_str("", "Leptos.toml", &env).unwrap_err().to_string();
         assert!(text.contains("INSIGHTS_ENV"), "{text}");
         assert!(text.contains("allowed values"), "{text}");
+    }
+
+    #[test]
+    fn analytics_thresholds_come_from_the_file() {
+        let text = "[analytics.anomaly]\nwarning_z = 4.0\n[analytics.patterns.weekly]\nwindow_days = 14\nmin_events = 2\nmin_distinct_sources = 1\n[analytics.forecast]\nhorizon = 14";
+        let config = parse(text).expect("valid");
+        assert_eq!(config.analytics.anomaly.warning_z, 4.0);
+        assert_eq!(config.analytics.anomaly.critical_z, 5.0, "unset keys keep their defaults");
+        assert_eq!(config.analytics.patterns.weekly.window_days, 14);
+        assert_eq!(config.analytics.patterns.monthly.window_days, 180);
+        assert_eq!(config.analytics.forecast.horizon, 14);
+    }
+
+    #[test]
+    fn bad_analytics_settings_are_named() {
+        let text = parse("[analytics.anomaly]\ncritical_z = 3.0").unwrap_err().to_string();
+        assert!(text.contains("[analytics.anomaly]") && text.contains("critical_z (3)"), "{text}");
+        let text = parse("[analytics.anomaly]\nwarning = 3.0").unwrap_err().to_string();
+        assert!(text.contains("unknown field `warning`"), "{text}");
     }
 }

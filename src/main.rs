@@ -1,4 +1,4 @@
-//! The `insightops` command line: serve the app, migrate the database, seed demo data.
+//! The `insightops` command line: serve the app, migrate, seed demo data, analyse a CSV, benchmark.
 //! Start-up errors (bad configuration, unreachable database) print one clear line and exit 1.
 
 use std::path::PathBuf;
@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use insightops::config::{Config, ProcessEnv};
+use insightops::analytics::{Aggregation, Direction};
+use insightops::cli::analyze::{self, AnalyzeError, AnalyzeOptions};
+use insightops::cli::bench;
 use insightops::{db, seed, server};
 
 #[derive(Parser)]
@@ -43,6 +46,41 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Analyse one daily series from a CSV file and print the results as JSON.
+    Analyze {
+        file: PathBuf,
+        #[arg(long, default_value = "date")]
+        date_col: String,
+        #[arg(long, default_value = "value")]
+        value_col: String,
+        /// Season length in days.
+        #[arg(long, default_value_t = 7)]
+        season: usize,
+        /// Days to forecast.
+        #[arg(long, default_value_t = 28)]
+        horizon: usize,
+        /// How days combine into weeks, months, quarters and years: sum, avg or last.
+        #[arg(long, default_value = "sum", value_parser = parse_aggregation)]
+        aggregation: Aggregation,
+        /// higher_is_better or lower_is_better: decides whether a change is good or bad.
+        #[arg(long, default_value = "higher_is_better", value_parser = parse_direction)]
+        direction: Direction,
+    },
+    /// Time the anomaly scan and forecast over synthetic series on one core.
+    BenchAnalytics {
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        #[arg(long, default_value_t = 730)]
+        days: usize,
+    },
+}
+
+fn parse_aggregation(text: &str) -> Result<Aggregation, String> {
+    Aggregation::parse(text).ok_or_else(|| format!("{text:?} is not one of sum, avg, last"))
+}
+
+fn parse_direction(text: &str) -> Result<Direction, String> {
+    Direction::parse(text).ok_or_else(|| format!("{text:?} is not one of higher_is_better, lower_is_better"))
 }
 
 #[tokio::main]
@@ -94,6 +132,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             pool.close().await;
             Ok(())
         }
+        Command::Analyze { file, date_col, value_col, season, horizon, aggregation, direction } => {
+            let options = AnalyzeOptions { date_col, value_col, season, horizon, aggregation, direction };
+            let input = std::fs::File::open(&file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+            let (series, rows) = analyze::read_series(input, &options).map_err(|e| analyze_error(&file, e))?;
+            let report = analyze::analyze(&series, rows, &options, &config.analytics).map_err(|e| analyze_error(&file, e))?;
+            let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+            println!("{json}");
+            Ok(())
+        }
+        Command::BenchAnalytics { series, days } => {
+            let report = bench::run(series, days, &config.analytics);
+            eprintln!(
+                "{} series x {} days: anomaly scan {:.2} s + forecast {:.2} s = {:.2} s on one core, {:.0} series/s",
+                report.series, report.days, report.anomaly_seconds, report.forecast_seconds, report.total_seconds, report.series_per_second
+            );
+            println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+            Ok(())
+        }
         Command::Serve { no_migrate } => {
             let pool = if no_migrate || !config.database.migrate_on_start {
                 db::pool(&config.database).map_err(|e| format!("database: {e}"))?
@@ -113,6 +169,17 @@ async fn prepare_database(config: &Config) -> Result<sqlx::PgPool, String> {
     let pool = db::pool(&config.database).map_err(|e| format!("database: {e}"))?;
     db::migrate(&pool).await.map_err(|e| format!("migration failed: {e}"))?;
     Ok(pool)
+}
+
+/// Every row error, one per line, so a user can fix the file in one pass.
+fn analyze_error(file: &std::path::Path, error: AnalyzeError) -> String {
+    match error {
+        AnalyzeError::Rows(rows) => {
+            let lines: Vec<String> = rows.iter().map(|r| format!("  {}:{}: {}", file.display(), r.line, r.message)).collect();
+            format!("{} row(s) could not be read:\n{}", rows.len(), lines.join("\n"))
+        }
+        other => format!("{}: {other}", file.display()),
+    }
 }
 
 /// The URL without its password, for messages.

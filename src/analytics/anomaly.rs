@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::{mad, median, std_dev, MAD_TO_SIGMA};
+use super::stats::{median_in_place, std_dev, MAD_TO_SIGMA};
 use super::trend::ols;
 use super::DailyValue;
 
@@ -15,6 +15,12 @@ pub enum Severity {
     Critical,
 }
 
+super::text_enum!(Severity {
+    Severity::Info => "info",
+    Severity::Warning => "warning",
+    Severity::Critical => "critical",
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Indicator {
@@ -24,8 +30,10 @@ pub enum Indicator {
     SlopeChange,
 }
 
-/// Thresholds and windows; the defaults follow the seeds' anomaly loop.
+/// Thresholds and windows; the defaults follow the seeds' anomaly loop. `Leptos.toml`'s
+/// `[analytics.anomaly]` section overrides them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AnomalyConfig {
     /// Days of history before a point that form its baseline.
     pub baseline_days: usize,
@@ -33,6 +41,10 @@ pub struct AnomalyConfig {
     pub min_history: usize,
     /// Season length in days (7: weekly).
     pub season: usize,
+    /// A series scan refits its baseline every this many days (1: before every point). Points of one
+    /// block share the baseline that ends where the block starts, so a multi-day incident is judged
+    /// against the days before it began; 7 makes a 730-day scan about seven times cheaper.
+    pub rebaseline_days: usize,
     pub info_z: f64,
     pub warning_z: f64,
     pub critical_z: f64,
@@ -48,12 +60,93 @@ impl Default for AnomalyConfig {
             baseline_days: 56,
             min_history: 28,
             season: 7,
+            rebaseline_days: 7,
             info_z: 2.5,
             warning_z: 3.5,
             critical_z: 5.0,
             volatility_ratio: 2.5,
             slope_change: 0.02,
         }
+    }
+}
+
+impl AnomalyConfig {
+    /// Checks the relations the scorer relies on; the message names the offending key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.season == 0 || self.rebaseline_days == 0 {
+            return Err("`season` and `rebaseline_days` must be at least 1".into());
+        }
+        if self.min_history < 2 * self.season.max(2) || self.min_history > self.baseline_days {
+            return Err(format!(
+                "`min_history` = {} must be between two seasons ({}) and `baseline_days` ({})",
+                self.min_history,
+                2 * self.season.max(2),
+                self.baseline_days
+            ));
+        }
+        let z = [self.info_z, self.warning_z, self.critical_z];
+        if z.iter().any(|v| !v.is_finite() || *v <= 0.0) || !(z[0] < z[1] && z[1] < z[2]) {
+            return Err(format!(
+                "thresholds must be positive and rising: info_z ({}) < warning_z ({}) < critical_z ({})",
+                z[0], z[1], z[2]
+            ));
+        }
+        if !(self.volatility_ratio > 1.0 && self.slope_change > 0.0) {
+            return Err("`volatility_ratio` must be above 1 and `slope_change` above 0".into());
+        }
+        Ok(())
+    }
+
+    fn severity(&self, score: Option<f64>) -> Option<Severity> {
+        let z = score?.abs();
+        if z >= self.critical_z {
+            Some(Severity::Critical)
+        } else if z >= self.warning_z {
+            Some(Severity::Warning)
+        } else if z >= self.info_z {
+            Some(Severity::Info)
+        } else {
+            None
+        }
+    }
+}
+
+/// The indicators that fired for a point; serialised as a list of names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fired(u8);
+
+impl Fired {
+    const ALL: [Indicator; 4] = [Indicator::RobustZ, Indicator::ResidualZ, Indicator::Volatility, Indicator::SlopeChange];
+
+    fn bit(indicator: Indicator) -> u8 {
+        1 << Self::ALL.iter().position(|i| *i == indicator).unwrap_or_default()
+    }
+    pub fn insert(&mut self, indicator: Indicator) {
+        self.0 |= Self::bit(indicator);
+    }
+    pub fn contains(&self, indicator: &Indicator) -> bool {
+        self.0 & Self::bit(*indicator) != 0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Indicator> + '_ {
+        Self::ALL.into_iter().filter(|i| self.contains(i))
+    }
+}
+
+impl Serialize for Fired {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Fired {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let list = Vec::<Indicator>::deserialize(deserializer)?;
+        let mut fired = Fired::default();
+        list.into_iter().for_each(|i| fired.insert(i));
+        Ok(fired)
     }
 }
 
@@ -74,95 +167,319 @@ pub struct AnomalyScore {
     /// The residual z when known, else the robust z; `None` when the history has no spread.
     pub score: Option<f64>,
     pub severity: Option<Severity>,
-    pub fired: Vec<Indicator>,
+    pub fired: Fired,
+}
+
+/// What the history before a point says to expect, fitted once and reused for a block of points.
+///
+/// level = median(history); robust scale = 1.4826 · MAD(history);
+/// profile[phase] = median(history on that weekday) − level;
+/// trend = OLS of (history − profile), clipped to ±3 robust scales so one outlier cannot tilt it,
+/// refitted for every point over the days just before it (see [`TrendWindow`]);
+/// expected(i) = profile[i mod season] + trend(i);
+/// residual scale = winsorised standard deviation of (history − fit) at 2.5 MAD-scales
+/// (1.2533 · mean |deviation| when the MAD is 0).
+///
+/// The residual z divides by the *prediction* error of day i, not the in-sample spread:
+/// scale(i) = residual scale · √(k / (k − 1)) · √(1 + 1/n + (i − x̄)² / Sxx + π / (2k)),
+/// with n history days, k days per weekday (the profile medians' own error is π/2 · σ²/k) and the
+/// usual OLS extrapolation term. Integer-valued series (counts) get at least the Poisson
+/// √expected, so 5 tickets instead of 2 is not "critical".
+#[derive(Debug, Clone)]
+struct Baseline {
+    level: f64,
+    robust_scale: Option<f64>,
+    profile: Vec<f64>,
+    /// Deseasonalised values are clipped to this range before any trend fit.
+    clip: (f64, f64),
+    residual_scale: Option<f64>,
+    history_std: Option<f64>,
+    per_phase: f64,
+    integer_valued: bool,
+    baseline_days: usize,
+}
+
+/// OLS over the clipped, deseasonalised values of the `baseline_days` before a point, kept as
+/// running sums so a scan moves it one day in O(1): the level then follows the data day by day
+/// (a yearly wave bends away from a line fitted weeks earlier) while the costlier parts of the
+/// baseline are refitted once a block.
+#[derive(Debug, Clone, Copy)]
+struct TrendWindow {
+    origin: f64,
+    n: f64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    sxy: f64,
+}
+
+/// A fitted local line: y = intercept + slope · (i − origin), with what prediction error needs.
+#[derive(Debug, Clone, Copy)]
+struct LocalTrend {
+    origin: f64,
+    slope: f64,
+    intercept: f64,
+    n: f64,
+    x_mean: f64,
+    sxx: f64,
+}
+
+impl TrendWindow {
+    fn over(values: &[Option<f64>], end: usize, baseline: &Baseline) -> TrendWindow {
+        let mut w = TrendWindow { origin: end as f64, n: 0.0, sx: 0.0, sy: 0.0, sxx: 0.0, sxy: 0.0 };
+        for i in end.saturating_sub(baseline.baseline_days)..end.min(values.len()) {
+            w.update(values, i, baseline, 1.0);
+        }
+        w
+    }
+
+    /// Adds (`sign` = 1) or removes (−1) day `i`.
+    fn update(&mut self, values: &[Option<f64>], i: usize, baseline: &Baseline, sign: f64) {
+        if let Some(v) = values[i] {
+            let x = i as f64 - self.origin;
+            let y = (v - baseline.profile[i % baseline.profile.len()]).clamp(baseline.clip.0, baseline.clip.1);
+            self.n += sign;
+            self.sx += sign * x;
+            self.sy += sign * y;
+            self.sxx += sign * x * x;
+            self.sxy += sign * x * y;
+        }
+    }
+
+    /// Moves the window from ending at `end − 1` to ending at `end`.
+    fn advance(&mut self, values: &[Option<f64>], end: usize, baseline: &Baseline) {
+        self.update(values, end - 1, baseline, 1.0);
+        if let Some(gone) = (end - 1).checked_sub(baseline.baseline_days) {
+            self.update(values, gone, baseline, -1.0);
+        }
+    }
+
+    fn fit(&self) -> Option<LocalTrend> {
+        if self.n < 2.0 {
+            return None;
+        }
+        let x_mean = self.sx / self.n;
+        let sxx = self.sxx - self.sx * x_mean;
+        if sxx <= 0.0 {
+            return None;
+        }
+        let slope = (self.sxy - self.sx * self.sy / self.n) / sxx;
+        let intercept = self.sy / self.n - slope * x_mean;
+        Some(LocalTrend { origin: self.origin, slope, intercept, n: self.n, x_mean, sxx })
+    }
+}
+
+/// Reused buffers, so a scan allocates per series, not per point.
+#[derive(Default)]
+struct Scratch {
+    history: Vec<(usize, f64)>,
+    buffer: Vec<f64>,
+    deviations: Vec<f64>,
+    points: Vec<(f64, f64)>,
+}
+
+impl Baseline {
+    /// Fits on the non-missing values in `[end − baseline_days, end)`; `None` below `min_history`.
+    fn fit(values: &[Option<f64>], end: usize, config: &AnomalyConfig, scratch: &mut Scratch) -> Option<Baseline> {
+        let start = end.saturating_sub(config.baseline_days);
+        scratch.history.clear();
+        scratch.history.extend((start..end.min(values.len())).filter_map(|i| values[i].map(|v| (i, v))));
+        if scratch.history.len() < config.min_history.max(3) {
+            return None;
+        }
+        let history = &scratch.history;
+        let buffer = &mut scratch.buffer;
+        buffer.clear();
+        buffer.extend(history.iter().map(|p| p.1));
+        let history_std = std_dev(buffer);
+        let integer_valued = buffer.iter().all(|v| v.fract() == 0.0);
+        let level = median_in_place(buffer)?;
+        let robust_scale = scaled_mad(buffer, level, &mut scratch.deviations);
+
+        let season = config.season.max(1);
+        let profile: Vec<f64> = (0..season)
+            .map(|phase| {
+                buffer.clear();
+                buffer.extend(history.iter().filter(|(i, _)| i % season == phase).map(|p| p.1));
+                median_in_place(buffer).map_or(0.0, |m| m - level)
+            })
+            .collect();
+        scratch.points.clear();
+        scratch.points.extend(history.iter().map(|(i, v)| (*i as f64, v - profile[i % season])));
+        buffer.clear();
+        buffer.extend(scratch.points.iter().map(|p| p.1));
+        let centre = median_in_place(buffer).unwrap_or(level);
+        let clip = match scaled_mad(buffer, centre, &mut scratch.deviations) {
+            Some(spread) => (centre - 3.0 * spread, centre + 3.0 * spread),
+            None => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        scratch.points.iter_mut().for_each(|p| p.1 = p.1.clamp(clip.0, clip.1));
+        let trend = ols(&scratch.points);
+        let n = scratch.points.len() as f64;
+
+        buffer.clear();
+        buffer.extend(history.iter().map(|(i, v)| {
+            let deseasonalised = v - profile[i % season];
+            match trend {
+                Some(f) => deseasonalised - f.intercept - f.slope * *i as f64,
+                None => deseasonalised - level,
+            }
+        }));
+        let residual_median = median_in_place(buffer).unwrap_or(0.0);
+        let residual_scale = match scaled_mad(buffer, residual_median, &mut scratch.deviations) {
+            Some(mad_scale) => winsorised_scale(buffer, residual_median, mad_scale),
+            None => {
+                let mean_abs = buffer.iter().map(|r| (r - residual_median).abs()).sum::<f64>() / n;
+                Some(mean_abs * MEAN_AD_TO_SIGMA).filter(|s| *s > 0.0)
+            }
+        };
+        Some(Baseline {
+            level,
+            robust_scale,
+            profile,
+            clip,
+            residual_scale,
+            history_std,
+            per_phase: n / season as f64,
+            integer_valued,
+            baseline_days: config.baseline_days,
+        })
+    }
+
+    fn expected(&self, index: usize, trend: Option<&LocalTrend>) -> f64 {
+        self.profile[index % self.profile.len()]
+            + trend.map_or(self.level, |t| t.intercept + t.slope * (index as f64 - t.origin))
+    }
+
+    /// The standard deviation of day `index`'s prediction error (see the type's doc).
+    fn prediction_scale(&self, index: usize, expected: f64, trend: Option<&LocalTrend>) -> Option<f64> {
+        let k = self.per_phase.max(2.0);
+        let extrapolation = trend.map_or(0.0, |t| {
+            let x = index as f64 - t.origin - t.x_mean;
+            1.0 / t.n + x * x / t.sxx
+        });
+        let leverage = 1.0 + extrapolation + std::f64::consts::FRAC_PI_2 / k;
+        let scale = self.residual_scale.unwrap_or(0.0) * (k / (k - 1.0)).sqrt() * leverage.sqrt();
+        let scale = if self.integer_valued { scale.max(expected.abs().max(1.0).sqrt()) } else { scale };
+        (scale > 0.0).then_some(scale)
+    }
+
+    fn score(
+        &self,
+        first: chrono::NaiveDate,
+        values: &[Option<f64>],
+        index: usize,
+        trend: Option<&LocalTrend>,
+        config: &AnomalyConfig,
+    ) -> Option<AnomalyScore> {
+        let observed = (*values.get(index)?)?;
+        if !observed.is_finite() {
+            return None;
+        }
+        let expected = self.expected(index, trend);
+        let robust_z = self.robust_scale.map(|s| (observed - self.level) / s);
+        let prediction_scale = self.prediction_scale(index, expected, trend);
+        let residual_z = prediction_scale.map(|s| (observed - expected) / s);
+        let band = prediction_scale.or(self.robust_scale).unwrap_or(0.0) * config.warning_z;
+
+        let recent = values[index.saturating_sub(6)..=index].iter().flatten().copied();
+        let volatility_ratio = match (std_dev_iter(recent), self.history_std) {
+            (Some(r), Some(h)) if h > 0.0 => Some(r / h),
+            _ => None,
+        };
+        let slope_change = match (recent_slope(values, index), trend) {
+            (Some(r), Some(b)) if self.level != 0.0 => Some((r - b.slope) / self.level.abs()),
+            _ => None,
+        };
+
+        let score = residual_z.or(robust_z);
+        let mut fired = Fired::default();
+        if robust_z.is_some_and(|z| z.abs() >= config.warning_z) {
+            fired.insert(Indicator::RobustZ);
+        }
+        if residual_z.is_some_and(|z| z.abs() >= config.warning_z) {
+            fired.insert(Indicator::ResidualZ);
+        }
+        if volatility_ratio.is_some_and(|r| r >= config.volatility_ratio) {
+            fired.insert(Indicator::Volatility);
+        }
+        if slope_change.is_some_and(|s| s.abs() >= config.slope_change) {
+            fired.insert(Indicator::SlopeChange);
+        }
+        Some(AnomalyScore {
+            date: first + chrono::Duration::days(index as i64),
+            observed,
+            expected,
+            band_low: expected - band,
+            band_high: expected + band,
+            robust_z,
+            residual_z,
+            volatility_ratio,
+            slope_change,
+            score,
+            severity: config.severity(score),
+            fired,
+        })
+    }
+}
+
+/// Winsorising at 2.5 σ: for normal data E[min(Z², 2.5²)] = 0.97756.
+const WINSOR_C: f64 = 2.5;
+const WINSOR_CONSISTENCY: f64 = 0.97756;
+
+/// √(mean(min(r², (2.5·s₀)²)) / 0.97756) around `centre`, with s₀ the MAD scale: as robust to a
+/// few outliers as the MAD but about twice as efficient, so 56 days give a steadier z.
+fn winsorised_scale(residuals: &[f64], centre: f64, mad_scale: f64) -> Option<f64> {
+    let cap = (WINSOR_C * mad_scale).powi(2);
+    let mean_square = residuals.iter().map(|r| (r - centre).powi(2).min(cap)).sum::<f64>() / residuals.len() as f64;
+    Some((mean_square / WINSOR_CONSISTENCY).sqrt()).filter(|s| *s > 0.0)
+}
+
+/// Scales the mean absolute deviation to σ for normal data (√(π/2)).
+const MEAN_AD_TO_SIGMA: f64 = 1.2533;
+
+/// 1.4826 · median(|x − centre|), `None` when it is zero (no spread).
+fn scaled_mad(values: &[f64], centre: f64, deviations: &mut Vec<f64>) -> Option<f64> {
+    deviations.clear();
+    deviations.extend(values.iter().map(|v| (v - centre).abs()));
+    median_in_place(deviations).map(|m| m * MAD_TO_SIGMA).filter(|s| *s > 0.0)
+}
+
+/// Sample standard deviation without collecting (Welford's update).
+fn std_dev_iter(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut n, mut mean, mut m2) = (0usize, 0.0, 0.0);
+    for v in values {
+        n += 1;
+        let d = v - mean;
+        mean += d / n as f64;
+        m2 += d * (v - mean);
+    }
+    (n >= 2).then(|| (m2 / (n - 1) as f64).sqrt())
+}
+
+/// OLS slope of the 14 days ending at `index` (missing days skipped).
+fn recent_slope(values: &[Option<f64>], index: usize) -> Option<f64> {
+    let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for i in index.saturating_sub(13)..=index {
+        if let Some(y) = values[i] {
+            let x = i as f64;
+            n += 1.0;
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+        }
+    }
+    let denominator = n * sxx - sx * sx;
+    (n >= 2.0 && denominator > 0.0).then(|| (n * sxy - sx * sy) / denominator)
 }
 
 /// Scores point `index` of a series of consecutive days (`values[i]` is day i; `None` = no data)
-/// against the `baseline_days` before it. `None` when the point or its history is missing.
+/// against the `baseline_days` just before it. `None` when the point or its history is missing.
 pub fn score_point(dates_from: chrono::NaiveDate, values: &[Option<f64>], index: usize, config: &AnomalyConfig) -> Option<AnomalyScore> {
-    let observed = (*values.get(index)?)?.to_owned();
-    let start = index.saturating_sub(config.baseline_days);
-    let history: Vec<(usize, f64)> = (start..index).filter_map(|i| values[i].map(|v| (i, v))).collect();
-    if history.len() < config.min_history.max(3) || !observed.is_finite() {
-        return None;
-    }
-    let raw: Vec<f64> = history.iter().map(|p| p.1).collect();
-    let level = median(&raw)?;
-    let robust_scale = mad(&raw).map(|m| m * MAD_TO_SIGMA).filter(|s| *s > 0.0);
-    let robust_z = robust_scale.map(|s| (observed - level) / s);
-
-    // Weekly profile: how far each weekday's median sits from the overall median.
-    let season = config.season.max(1);
-    let profile: Vec<f64> = (0..season)
-        .map(|phase| {
-            let same: Vec<f64> = history.iter().filter(|(i, _)| i % season == phase).map(|p| p.1).collect();
-            median(&same).map_or(0.0, |m| m - level)
-        })
-        .collect();
-    let deseasonalised: Vec<(f64, f64)> = history.iter().map(|(i, v)| (*i as f64, v - profile[i % season])).collect();
-    let fit = ols(&deseasonalised);
-    let expected = profile[index % season]
-        + fit.map_or(level, |f| f.intercept + f.slope * index as f64);
-    let residuals: Vec<f64> = match fit {
-        Some(f) => deseasonalised.iter().map(|(x, y)| y - f.intercept - f.slope * x).collect(),
-        None => deseasonalised.iter().map(|(_, y)| y - level).collect(),
-    };
-    let residual_scale = mad(&residuals).map(|m| m * MAD_TO_SIGMA).filter(|s| *s > 0.0);
-    let residual_z = residual_scale.map(|s| (observed - expected) / s);
-    let band = residual_scale.or(robust_scale).unwrap_or(0.0) * config.warning_z;
-
-    let recent: Vec<f64> = values[index.saturating_sub(6)..=index].iter().flatten().copied().collect();
-    let volatility_ratio = match (std_dev(&recent), std_dev(&raw)) {
-        (Some(r), Some(h)) if h > 0.0 => Some(r / h),
-        _ => None,
-    };
-    let recent_points: Vec<(f64, f64)> = (index.saturating_sub(13)..=index)
-        .filter_map(|i| values[i].map(|v| (i as f64, v)))
-        .collect();
-    let slope_change = match (ols(&recent_points), fit) {
-        (Some(r), Some(b)) if level != 0.0 => Some((r.slope - b.slope) / level.abs()),
-        _ => None,
-    };
-
-    let score = residual_z.or(robust_z);
-    let severity = score.map(f64::abs).and_then(|z| {
-        if z >= config.critical_z {
-            Some(Severity::Critical)
-        } else if z >= config.warning_z {
-            Some(Severity::Warning)
-        } else if z >= config.info_z {
-            Some(Severity::Info)
-        } else {
-            None
-        }
-    });
-    let mut fired = Vec::new();
-    if robust_z.is_some_and(|z| z.abs() >= config.warning_z) {
-        fired.push(Indicator::RobustZ);
-    }
-    if residual_z.is_some_and(|z| z.abs() >= config.warning_z) {
-        fired.push(Indicator::ResidualZ);
-    }
-    if volatility_ratio.is_some_and(|r| r >= config.volatility_ratio) {
-        fired.push(Indicator::Volatility);
-    }
-    if slope_change.is_some_and(|s| s.abs() >= config.slope_change) {
-        fired.push(Indicator::SlopeChange);
-    }
-    Some(AnomalyScore {
-        date: dates_from + chrono::Duration::days(index as i64),
-        observed,
-        expected,
-        band_low: expected - band,
-        band_high: expected + band,
-        robust_z,
-        residual_z,
-        volatility_ratio,
-        slope_change,
-        score,
-        severity,
-        fired,
-    })
+    let baseline = Baseline::fit(values, index, config, &mut Scratch::default())?;
+    let trend = TrendWindow::over(values, index, &baseline).fit();
+    baseline.score(dates_from, values, index, trend.as_ref(), config)
 }
 
 /// Lays a daily series out as consecutive days from its first date (`None` for missing days).
@@ -176,12 +493,39 @@ pub fn dense(series: &[DailyValue]) -> Option<(chrono::NaiveDate, Vec<Option<f64
     Some((first, values))
 }
 
+/// Scores every point of a dense series that has enough history, refitting the baseline every
+/// `rebaseline_days` (see [`AnomalyConfig::rebaseline_days`]).
+pub fn scan_dense(first: chrono::NaiveDate, values: &[Option<f64>], config: &AnomalyConfig) -> Vec<AnomalyScore> {
+    let mut scratch = Scratch::default();
+    let mut scores = Vec::with_capacity(values.len());
+    let step = config.rebaseline_days.max(1);
+    let mut block_start = 0;
+    while block_start < values.len() {
+        let mut block_end = (block_start + step).min(values.len());
+        match Baseline::fit(values, block_start, config, &mut scratch) {
+            Some(baseline) => {
+                let mut window = TrendWindow::over(values, block_start, &baseline);
+                for i in block_start..block_end {
+                    if i > block_start {
+                        window.advance(values, i, &baseline);
+                    }
+                    scores.extend(baseline.score(first, values, i, window.fit().as_ref(), config));
+                }
+            }
+            // Not enough history yet: try again one day later rather than a whole block later.
+            None => block_end = block_start + 1,
+        }
+        block_start = block_end;
+    }
+    scores
+}
+
 /// Scores every point of a daily series that has enough history.
 pub fn score_series(series: &[DailyValue], config: &AnomalyConfig) -> Vec<AnomalyScore> {
-    let Some((first, values)) = dense(series) else {
-        return Vec::new();
-    };
-    (0..values.len()).filter_map(|i| score_point(first, &values, i, config)).collect()
+    match dense(series) {
+        Some((first, values)) => scan_dense(first, &values, config),
+        None => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -234,12 +578,68 @@ mod tests {
     }
 
     #[test]
+    fn a_scan_refitting_every_day_equals_scoring_each_point() {
+        let series = weekly(Some((60, 40.0)));
+        let config = AnomalyConfig { rebaseline_days: 1, ..AnomalyConfig::default() };
+        let (first, values) = dense(&series).expect("non-empty");
+        let one_by_one: Vec<AnomalyScore> = (0..values.len()).filter_map(|i| score_point(first, &values, i, &config)).collect();
+        assert_eq!(scan_dense(first, &values, &config), one_by_one);
+    }
+
+    #[test]
+    fn a_weekly_baseline_still_finds_the_spike_and_every_point_is_scored() {
+        let series = weekly(Some((66, 60.0)));
+        let weekly_refit = score_series(&series, &AnomalyConfig::default());
+        let daily_refit = score_series(&series, &AnomalyConfig { rebaseline_days: 1, ..AnomalyConfig::default() });
+        assert_eq!(weekly_refit.len(), daily_refit.len());
+        let flagged = |scores: &[AnomalyScore]| -> Vec<chrono::NaiveDate> {
+            scores.iter().filter(|s| s.severity >= Some(Severity::Warning)).map(|s| s.date).collect()
+        };
+        assert_eq!(flagged(&weekly_refit), vec![day("2026-01-05") + chrono::Duration::days(66)]);
+        assert_eq!(flagged(&weekly_refit), flagged(&daily_refit));
+    }
+
+    #[test]
+    fn config_validation_names_the_problem() {
+        assert_eq!(AnomalyConfig::default().validate(), Ok(()));
+        let swapped = AnomalyConfig { warning_z: 6.0, ..AnomalyConfig::default() };
+        assert!(swapped.validate().is_err_and(|m| m.contains("warning_z (6)")));
+        let short = AnomalyConfig { min_history: 5, ..AnomalyConfig::default() };
+        assert!(short.validate().is_err_and(|m| m.contains("min_history")));
+    }
+
+    #[test]
+    fn fired_indicators_serialise_as_names() {
+        let mut fired = Fired::default();
+        fired.insert(Indicator::Volatility);
+        fired.insert(Indicator::RobustZ);
+        let json = serde_json::to_string(&fired).expect("serialises");
+        assert_eq!(json, r#"["robust_z","volatility"]"#);
+        assert_eq!(serde_json::from_str::<Fired>(&json).expect("parses"), fired);
+    }
+
+    #[test]
     fn a_constant_series_scores_without_nan() {
-        let flat: Vec<DailyValue> = (0..40).map(|i| DailyValue::new(day("2026-01-01") + chrono::Duration::days(i), 5.0)).collect();
-        for s in score_series(&flat, &AnomalyConfig::default()) {
+        let flat = |v: f64| -> Vec<DailyValue> { (0..40).map(|i| DailyValue::new(day("2026-01-01") + chrono::Duration::days(i), v)).collect() };
+        for s in score_series(&flat(5.5), &AnomalyConfig::default()) {
             assert_eq!((s.robust_z, s.residual_z, s.score, s.severity), (None, None, None, None));
             assert!(s.expected.is_finite() && s.band_low.is_finite());
         }
+        // A constant count keeps its Poisson scale √5: z is exactly 0, not "no spread".
+        for s in score_series(&flat(5.0), &AnomalyConfig::default()) {
+            assert_eq!((s.robust_z, s.residual_z, s.severity), (None, Some(0.0), None));
+        }
+    }
+
+    #[test]
+    fn small_counts_use_the_poisson_floor() {
+        // Tickets at exactly 2 a day, then 5: the MAD is 0, but √(expected 2) = 1.41 bounds the
+        // scale, so z = (5 − 2) / (1.41 · leverage ≥ 1) ≤ 2.2: not even info.
+        let mut series: Vec<DailyValue> = (0..60).map(|i| DailyValue::new(day("2026-01-01") + chrono::Duration::days(i), 2.0)).collect();
+        series.push(DailyValue::new(day("2026-01-01") + chrono::Duration::days(60), 5.0));
+        let last = score_series(&series, &AnomalyConfig::default()).pop().expect("scored");
+        assert!(last.residual_z.is_some_and(|z| z > 1.5 && z < 2.2), "{:?}", last.residual_z);
+        assert_eq!(last.severity, None);
     }
 
     #[test]

@@ -5,12 +5,33 @@ pub mod aggregate;
 pub mod anomaly;
 pub mod calendar;
 pub mod delta;
+pub mod drivers;
+pub mod forecast;
 pub mod narrative;
+pub mod pattern;
 pub mod stats;
 pub mod trend;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+/// `Leptos.toml`'s `[analytics]` section: detector thresholds, pattern windows and forecast settings.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyticsConfig {
+    pub anomaly: anomaly::AnomalyConfig,
+    pub patterns: pattern::PatternConfig,
+    pub forecast: forecast::ForecastConfig,
+}
+
+impl AnalyticsConfig {
+    /// The first problem found, prefixed with the sub-section it is in.
+    pub fn validate(&self) -> Result<(), String> {
+        self.anomaly.validate().map_err(|m| format!("[analytics.anomaly] {m}"))?;
+        self.patterns.validate().map_err(|m| format!("[analytics.patterns] {m}"))?;
+        self.forecast.validate().map_err(|m| format!("[analytics.forecast] {m}"))
+    }
+}
 
 /// One day's value of a metric, already combined across dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -58,7 +79,6 @@ macro_rules! text_enum {
         }
     };
 }
-#[allow(unused_imports)] // used by the server-side catalogue
 pub(crate) use text_enum;
 
 text_enum!(Aggregation { Aggregation::Sum => "sum", Aggregation::Avg => "avg", Aggregation::Last => "last" });

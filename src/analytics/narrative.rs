@@ -1,7 +1,14 @@
 //! Plain-language sentences built from computed results; every number in them comes from inputs.
 //! Pages, chart summaries and (later) the board narrative render these.
 
-use super::delta::{ChangeAssessment, PeriodComparison};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::anomaly::{AnomalyScore, Severity};
+use super::delta::{ChangeAssessment, Delta, PeriodComparison};
+use super::drivers::{main_driver, DriverBreakdown};
+use super::forecast::Forecast;
+use super::trend::{TrendDirection, TrendSummary};
 use crate::format::{format_relative, format_value};
 
 /// "Revenue was $2.52M in the last 30 days, up 4.5% on the previous 30 days (good)."
@@ -36,6 +43,210 @@ pub fn period_change_sentence(label: &str, unit: &str, days: u32, comparison: &P
     }
     sentence.push('.');
     sentence
+}
+
+
+/// The metric a fact is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricRef {
+    pub key: String,
+    pub label: String,
+    pub unit: String,
+}
+
+/// One sentence-ready finding. Every number is copied from an analytics result named in the
+/// variant's doc, so a reader can trace it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fact {
+    /// From a [`Delta`] between two labelled periods.
+    Change {
+        metric: MetricRef,
+        period: String,
+        baseline: String,
+        current: f64,
+        previous: f64,
+        absolute: f64,
+        relative: Option<f64>,
+        assessment: ChangeAssessment,
+    },
+    /// From [`main_driver`] over [`DriverBreakdown`]s of the same change.
+    Driver {
+        metric: MetricRef,
+        dimension: String,
+        value: String,
+        change: f64,
+        total_change: f64,
+        share_of_change: f64,
+    },
+    /// From an [`AnomalyScore`] at warning or above.
+    Anomaly {
+        metric: MetricRef,
+        date: NaiveDate,
+        observed: f64,
+        expected: f64,
+        band_low: f64,
+        band_high: f64,
+        severity: Severity,
+    },
+    /// From a [`TrendSummary`] that is rising or falling.
+    Trend { metric: MetricRef, direction: TrendDirection, slope_per_day: f64, days: usize },
+    /// From the last point of a [`Forecast`].
+    Forecast {
+        metric: MetricRef,
+        date: NaiveDate,
+        value: f64,
+        low: f64,
+        high: f64,
+        holdout_mape: Option<f64>,
+        beats_naive: Option<bool>,
+    },
+}
+
+impl Fact {
+    pub fn metric(&self) -> &MetricRef {
+        match self {
+            Fact::Change { metric, .. }
+            | Fact::Driver { metric, .. }
+            | Fact::Anomaly { metric, .. }
+            | Fact::Trend { metric, .. }
+            | Fact::Forecast { metric, .. } => metric,
+        }
+    }
+
+    /// The fact as one plain-language sentence.
+    pub fn sentence(&self) -> String {
+        let unit = &self.metric().unit;
+        let label = &self.metric().label;
+        let v = |x: f64| format_value(x, unit);
+        match self {
+            Fact::Change { period, baseline, current, absolute, relative, assessment, .. } => {
+                let word = if *absolute >= 0.0 { "up" } else { "down" };
+                let size = match relative {
+                    Some(r) => format_relative(Some(r.abs())).trim_start_matches('+').to_string(),
+                    None => v(absolute.abs()),
+                };
+                let judgement = match assessment {
+                    ChangeAssessment::Good => " (good)",
+                    ChangeAssessment::Bad => " (bad)",
+                    _ => "",
+                };
+                if *assessment == ChangeAssessment::Unchanged {
+                    format!("{label} was {} in {period}, unchanged on {baseline}.", v(*current))
+                } else {
+                    format!("{label} was {} in {period}, {word} {size} on {baseline}{judgement}.", v(*current))
+                }
+            }
+            Fact::Driver { dimension, value, change, total_change, share_of_change, .. } => format!(
+                "{value} ({dimension}) accounts for {} of the {} change in {label} ({:.0}%).",
+                v(*change),
+                v(*total_change),
+                share_of_change * 100.0
+            ),
+            Fact::Anomaly { date, observed, expected, band_low, band_high, severity, .. } => format!(
+                "{label} on {date} was {} against an expected {} (normal range {} to {}): {}.",
+                v(*observed),
+                v(*expected),
+                v(*band_low),
+                v(*band_high),
+                severity.as_str()
+            ),
+            Fact::Trend { direction, slope_per_day, days, .. } => format!(
+                "{label} is {} by {} a day over the last {days} days.",
+                match direction {
+                    TrendDirection::Rising => "rising",
+                    TrendDirection::Falling => "falling",
+                    TrendDirection::Flat => "flat",
+                },
+                v(slope_per_day.abs())
+            ),
+            Fact::Forecast { date, value, low, high, holdout_mape, beats_naive, .. } => {
+                let mut text = format!("{label} is forecast at {} on {date} (between {} and {})", v(*value), v(*low), v(*high));
+                if let Some(m) = holdout_mape {
+                    text.push_str(&format!("; on held-out days it was off by {:.1}% on average", m * 100.0));
+                    if *beats_naive == Some(false) {
+                        text.push_str(", no better than repeating last week");
+                    }
+                }
+                text.push('.');
+                text
+            }
+        }
+    }
+}
+
+/// Everything computed for one metric that facts can come from.
+pub struct FactInputs<'a> {
+    pub metric: MetricRef,
+    /// (period label, baseline label, delta)
+    pub change: Option<(&'a str, &'a str, &'a Delta)>,
+    pub drivers: &'a [DriverBreakdown],
+    pub anomalies: &'a [AnomalyScore],
+    pub trend: Option<(&'a TrendSummary, usize)>,
+    pub forecast: Option<&'a Forecast>,
+}
+
+/// The facts worth saying about one metric, most important first: the change, its main driver,
+/// warning-or-worse anomalies (latest first), a significant trend, the forecast.
+pub fn metric_facts(inputs: &FactInputs<'_>) -> Vec<Fact> {
+    let metric = || inputs.metric.clone();
+    let mut facts = Vec::new();
+    if let Some((period, baseline, d)) = inputs.change {
+        if let (Some(current), Some(previous), Some(absolute)) = (d.current, d.previous, d.absolute) {
+            facts.push(Fact::Change {
+                metric: metric(),
+                period: period.to_string(),
+                baseline: baseline.to_string(),
+                current,
+                previous,
+                absolute,
+                relative: d.relative,
+                assessment: d.assessment,
+            });
+        }
+    }
+    if let Some((breakdown, c)) = main_driver(inputs.drivers) {
+        if let Some(share) = c.share_of_change {
+            facts.push(Fact::Driver {
+                metric: metric(),
+                dimension: breakdown.dimension.clone(),
+                value: c.value.clone(),
+                change: c.change,
+                total_change: breakdown.total_change,
+                share_of_change: share,
+            });
+        }
+    }
+    let mut flagged: Vec<&AnomalyScore> = inputs.anomalies.iter().filter(|a| a.severity >= Some(Severity::Warning)).collect();
+    flagged.sort_by(|a, b| b.date.cmp(&a.date));
+    facts.extend(flagged.into_iter().map(|a| Fact::Anomaly {
+        metric: metric(),
+        date: a.date,
+        observed: a.observed,
+        expected: a.expected,
+        band_low: a.band_low,
+        band_high: a.band_high,
+        severity: a.severity.unwrap_or(Severity::Warning),
+    }));
+    if let Some((trend, days)) = inputs.trend {
+        if let (TrendDirection::Rising | TrendDirection::Falling, Some(fit)) = (trend.direction, trend.ols) {
+            facts.push(Fact::Trend { metric: metric(), direction: trend.direction, slope_per_day: fit.slope, days });
+        }
+    }
+    if let Some(f) = inputs.forecast {
+        if let Some(last) = f.points.last() {
+            facts.push(Fact::Forecast {
+                metric: metric(),
+                date: last.date,
+                value: last.value,
+                low: last.low,
+                high: last.high,
+                holdout_mape: f.holdout_mape,
+                beats_naive: f.beats_naive(),
+            });
+        }
+    }
+    facts
 }
 
 #[cfg(test)]
@@ -73,5 +284,65 @@ mod tests {
             period_change_sentence("Orders", "count", 2, &c),
             "Orders was 10 in the last 2 days; the previous 2 days have no data to compare."
         );
+    }
+
+    fn revenue() -> MetricRef {
+        MetricRef { key: "revenue".into(), label: "Revenue".into(), unit: "USD".into() }
+    }
+
+    #[test]
+    fn facts_carry_their_inputs_numbers() {
+        use crate::analytics::anomaly::Fired;
+        use crate::analytics::delta::delta;
+        use crate::analytics::drivers::{decompose, SliceTotals};
+        // October 850 vs September 1000: −150, −15 %; EMEA carries −140 of it.
+        let d = delta(Some(850.0), Some(1000.0), Direction::HigherIsBetter);
+        let drivers = [decompose(
+            "region",
+            &[
+                SliceTotals { value: "NA".into(), previous: 450.0, current: 440.0 },
+                SliceTotals { value: "EMEA".into(), previous: 350.0, current: 210.0 },
+                SliceTotals { value: "APAC".into(), previous: 200.0, current: 200.0 },
+            ],
+        )];
+        let spike = AnomalyScore {
+            date: day("2026-10-20"),
+            observed: 5.0,
+            expected: 30.0,
+            band_low: 25.0,
+            band_high: 35.0,
+            robust_z: Some(-6.0),
+            residual_z: Some(-7.0),
+            volatility_ratio: None,
+            slope_change: None,
+            score: Some(-7.0),
+            severity: Some(Severity::Critical),
+            fired: Fired::default(),
+        };
+        let quiet = AnomalyScore { date: day("2026-10-21"), severity: Some(Severity::Info), ..spike.clone() };
+        let facts = metric_facts(&FactInputs {
+            metric: revenue(),
+            change: Some(("2026-10", "2026-09", &d)),
+            drivers: &drivers,
+            anomalies: &[spike, quiet],
+            trend: None,
+            forecast: None,
+        });
+        let sentences: Vec<String> = facts.iter().map(Fact::sentence).collect();
+        assert_eq!(
+            sentences,
+            vec![
+                "Revenue was $850.00 in 2026-10, down 15.0% on 2026-09 (bad).".to_string(),
+                "EMEA (region) accounts for -$140.00 of the -$150.00 change in Revenue (93%).".to_string(),
+                "Revenue on 2026-10-20 was $5.00 against an expected $30.00 (normal range $25.00 to $35.00): critical.".to_string(),
+            ]
+        );
+        match &facts[1] {
+            Fact::Driver { change, total_change, .. } => assert_eq!((*change, *total_change), (-140.0, -150.0)),
+            other => panic!("expected a driver fact, got {other:?}"),
+        }
+        let json = serde_json::to_value(&facts[0]).expect("serialises");
+        assert_eq!(json["kind"], "change");
+        assert_eq!(json["absolute"], -150.0);
     }
 }

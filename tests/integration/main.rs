@@ -2,6 +2,7 @@
 //! real binary. One test crate, so the app is linked once.
 
 mod config_startup;
+mod detection;
 mod exec_overview;
 mod health;
 mod migrations;

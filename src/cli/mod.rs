@@ -1,0 +1,5 @@
+//! Offline commands that run the analytics module without the web app: `insightops analyze` on a
+//! CSV file and `insightops bench-analytics` on synthetic series.
+
+pub mod analyze;
+pub mod bench;
