@@ -105,7 +105,13 @@ mod tests {
 
     proptest! {
         #[test]
-        fn median_in_place_matches_a_full_sort(values in proptest::collection::vec(-1e6f64..1e6, 1..60)) {
+        fn median_in_place_matches_a_full_sort(
+            values in prop_oneof![
+                proptest::collection::vec(-1e6f64..1e6, 1..200),
+                // Many ties: the hard case for a partition.
+                proptest::collection::vec((0u8..4).prop_map(f64::from), 1..200),
+            ],
+        ) {
             let mut sorted = values.clone();
             sorted.sort_by(f64::total_cmp);
             let n = sorted.len();
