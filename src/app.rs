@@ -6,7 +6,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{SsrMode, StaticSegment};
 
-use crate::dashboard::page::ExecOverviewPage;
+use crate::dashboard::page::DashboardPage;
+use crate::exec::page::ExecPage;
+use crate::overview::page::ExecOverviewPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -41,12 +43,16 @@ pub fn App() -> impl IntoView {
                 <a href="/" class="brand">"InsightOps"</a>
                 <nav aria-label="Main">
                     <A href="/">"Overview"</A>
+                    <A href="/exec">"Board summary"</A>
+                    <A href="/dashboard">"Dashboard"</A>
                 </nav>
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     // Async: the whole page, numbers included, is in the first HTML response.
                     <Route path=StaticSegment("") view=ExecOverviewPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("exec") view=ExecPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -7,8 +7,11 @@ pub mod analytics;
 pub mod app;
 pub mod charts;
 pub mod dashboard;
+pub mod overview;
 pub mod error;
+pub mod exec;
 pub mod format;
+pub mod model;
 
 #[cfg(feature = "ssr")]
 pub mod cli;

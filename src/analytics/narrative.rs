@@ -13,38 +13,74 @@ use crate::format::{format_relative, format_value};
 
 /// "Revenue was $2.52M in the last 30 days, up 4.5% on the previous 30 days (good)."
 pub fn period_change_sentence(label: &str, unit: &str, days: u32, comparison: &PeriodComparison) -> String {
-    let Some(current) = comparison.current.value else {
-        return format!("{label} has no data in the last {days} days.");
-    };
-    let mut sentence = format!("{label} was {} in the last {days} days", format_value(current, unit));
-    let d = &comparison.delta;
-    match (d.relative, d.absolute) {
-        (Some(r), _) if d.assessment == ChangeAssessment::Unchanged => {
-            sentence.push_str(&format!(", unchanged ({}) on the previous {days} days", format_relative(Some(r))));
-        }
-        (Some(r), _) => {
-            let word = if r >= 0.0 { "up" } else { "down" };
-            let pct = format_relative(Some(r.abs())).trim_start_matches('+').to_string();
-            sentence.push_str(&format!(", {word} {pct} on the previous {days} days"));
-        }
-        (None, Some(a)) => {
-            sentence.push_str(&format!(", a change of {} on the previous {days} days", format_value(a, unit)));
-        }
-        (None, None) => sentence.push_str(&format!("; the previous {days} days have no data to compare")),
-    }
-    match d.assessment {
-        ChangeAssessment::Good => sentence.push_str(" (good)"),
-        ChangeAssessment::Bad => sentence.push_str(" (bad)"),
-        _ => {}
-    }
+    let current = format!("the last {days} days");
+    let previous = format!("the previous {days} days");
+    let mut sentence = change_clause(label, unit, &current, &previous, &comparison.delta);
     let missing = comparison.current.missing_days.len();
-    if missing > 0 {
+    if comparison.current.value.is_some() && missing > 0 {
         sentence.push_str(&format!("; {missing} of {days} days have no data"));
     }
     sentence.push('.');
     sentence
 }
 
+/// "Revenue was $7.52M in the last 90 days, down 3.1% on the previous 90 days (bad); 2 days were
+/// anomalous."
+pub fn range_change_sentence(label: &str, unit: &str, range: &str, previous: &str, delta: &Delta, anomalies: usize) -> String {
+    let mut sentence = change_clause(label, unit, range, previous, delta);
+    match anomalies {
+        0 => {}
+        1 => sentence.push_str("; 1 day was anomalous"),
+        n => sentence.push_str(&format!("; {n} days were anomalous")),
+    }
+    sentence.push('.');
+    sentence
+}
+
+/// "Revenue by region: NA $3.38M (45%), EMEA $2.63M (35%), APAC $1.50M (20%)." Shares only for
+/// values that are all present and positive.
+pub fn breakdown_sentence(label: &str, unit: &str, plural: &str, members: &[(String, Option<f64>)]) -> String {
+    if members.is_empty() {
+        return format!("{label} has no data by {plural} for this selection.");
+    }
+    let total: f64 = members.iter().filter_map(|m| m.1).sum();
+    let additive = unit != "%" && unit != "score" && total > 0.0 && members.iter().all(|m| m.1.is_some_and(|v| v >= 0.0));
+    let parts: Vec<String> = members
+        .iter()
+        .map(|(name, value)| match value {
+            Some(v) if additive => format!("{name} {} ({:.0}%)", format_value(*v, unit), v / total * 100.0),
+            Some(v) => format!("{name} {}", format_value(*v, unit)),
+            None => format!("{name} no data"),
+        })
+        .collect();
+    format!("{label} by {}: {}.", plural.trim_end_matches('s'), parts.join(", "))
+}
+
+/// The shared core: value in `current`, change on `previous`, judgement; no final full stop.
+fn change_clause(label: &str, unit: &str, current: &str, previous: &str, d: &Delta) -> String {
+    let Some(value) = d.current else {
+        return format!("{label} has no data in {current}");
+    };
+    let mut sentence = format!("{label} was {} in {current}", format_value(value, unit));
+    match (d.relative, d.absolute) {
+        (Some(r), _) if d.assessment == ChangeAssessment::Unchanged => {
+            sentence.push_str(&format!(", unchanged ({}) on {previous}", format_relative(Some(r))));
+        }
+        (Some(r), _) => {
+            let word = if r >= 0.0 { "up" } else { "down" };
+            let pct = format_relative(Some(r.abs())).trim_start_matches('+').to_string();
+            sentence.push_str(&format!(", {word} {pct} on {previous}"));
+        }
+        (None, Some(a)) => sentence.push_str(&format!(", a change of {} on {previous}", format_value(a, unit))),
+        (None, None) => sentence.push_str(&format!("; {previous} have no data to compare")),
+    }
+    match d.assessment {
+        ChangeAssessment::Good => sentence.push_str(" (good)"),
+        ChangeAssessment::Bad => sentence.push_str(" (bad)"),
+        _ => {}
+    }
+    sentence
+}
 
 /// The metric a fact is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,5 +380,20 @@ mod tests {
         let json = serde_json::to_value(&facts[0]).expect("serialises");
         assert_eq!(json["kind"], "change");
         assert_eq!(json["absolute"], -150.0);
+    }
+
+    #[test]
+    fn range_and_breakdown_sentences() {
+        use crate::analytics::delta::delta;
+        // 90 → 99 is +10 %.
+        let d = delta(Some(99.0), Some(90.0), Direction::HigherIsBetter);
+        assert_eq!(
+            range_change_sentence("Orders", "count", "the last 90 days", "the 90 days before", &d, 2),
+            "Orders was 99 in the last 90 days, up 10.0% on the 90 days before (good); 2 days were anomalous."
+        );
+        // 45 + 35 + 20 = 100: shares 45 %, 35 %, 20 %.
+        let members = [("NA".to_string(), Some(45.0)), ("EMEA".to_string(), Some(35.0)), ("APAC".to_string(), Some(20.0))];
+        assert_eq!(breakdown_sentence("Orders", "count", "regions", &members), "Orders by region: NA 45 (45%), EMEA 35 (35%), APAC 20 (20%).");
+        assert_eq!(breakdown_sentence("NPS", "score", "regions", &members[..1]), "NPS by region: NA 45.0.");
     }
 }

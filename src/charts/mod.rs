@@ -34,7 +34,7 @@ pub fn DailyLineChart(
     {
         let chart = options::daily_line(&label, &unit, &series);
         let canvas_id = id.clone();
-        Effect::new(move |_| echarts_js::draw(&canvas_id, &chart));
+        Effect::new(move |_| echarts_js::draw(&canvas_id, &chart, None));
     }
 
     view! {
@@ -48,6 +48,36 @@ pub fn DailyLineChart(
                     <thead><tr><th scope="col">"Date"</th><th scope="col">{label.clone()}</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
+            </details>
+        </figure>
+    }
+}
+
+/// Any chart: the canvas (drawn after hydration), its one-sentence summary, and a "Show data"
+/// table the caller passes as children. With `on_select`, clicking an item reports its name.
+#[component]
+pub fn EChart(
+    id: String,
+    option: charming::Chart,
+    summary: String,
+    #[prop(optional)] on_select: Option<Callback<String>>,
+    #[prop(optional)] testid: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let canvas_id = id.clone();
+        Effect::new(move |_| echarts_js::draw(&canvas_id, &option, on_select));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&option, on_select);
+    view! {
+        <figure class="chart" data-testid=testid>
+            <div id=id class="chart-canvas" role="img" aria-label=summary.clone()></div>
+            <figcaption class="chart-summary">{summary}</figcaption>
+            <details class="chart-data">
+                <summary>"Show data"</summary>
+                {children()}
             </details>
         </figure>
     }

@@ -1,21 +1,23 @@
-//! Server functions of the overview: check access, call the service, return typed data.
+//! Server function of the manager dashboard: parse the URL's query, call the service, return data.
 //! (Sign-in arrives with issue 5; until then the configured default org is shown.)
 
 use leptos::prelude::*;
 
-use super::ExecOverview;
+use super::DashboardData;
 use crate::error::AppError;
 
-#[server(endpoint = "exec_overview")]
-pub async fn get_exec_overview(period_days: u32) -> Result<ExecOverview, AppError> {
+/// `query` is the page's URL query string; the server parses and validates it itself, so a
+/// hand-edited URL gets the same clear message as a bad form.
+#[server(endpoint = "dashboard")]
+pub async fn get_dashboard(query: String) -> Result<DashboardData, AppError> {
     use crate::error::with_status;
     use crate::state::AppState;
 
     with_status(
         async {
-            let period = super::PeriodPreset::from_days(period_days)?;
+            let parsed = super::DashboardQuery::from_query_string(&query)?;
             let state = AppState::current()?;
-            super::service::exec_overview(&state.pool, &state.config.app.default_org, period).await
+            super::service::dashboard(&state.pool, &state.config.app.default_org, parsed, &state.config.analytics).await
         }
         .await,
     )

@@ -1,91 +1,218 @@
-//! The overview page: period switcher in the URL (`?period=7|30|90`), cards rendered on the server
-//! and refreshed in place after hydration when the period changes.
+//! The dashboard page: a GET filter form and the drill breadcrumb write the URL; the URL drives one
+//! server call; charts drill on click by navigating to the deeper URL, so back/forward just work.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
-use super::api::get_exec_overview;
-use super::kpi_card::KpiCardView;
-use super::{ExecOverview, PeriodPreset};
-use crate::error::AppError;
+use super::api::get_dashboard;
+use super::widgets::{BreakdownCharts, BreakdownTable, DetailTable, TrendWidget};
+use super::{AutoRefresh, DashboardData, DashboardQuery, RangePreset};
+use crate::format::{format_relative, format_value};
+use crate::model::Dimension;
+use crate::overview::page::ErrorPanel;
 
 #[component]
-pub fn ExecOverviewPage() -> impl IntoView {
-    let query = use_query_map();
-    let period_param = Memo::new(move |_| query.read().get("period"));
-    let overview = Resource::new(
-        move || period_param.get(),
-        |param| async move {
-            let period = PeriodPreset::from_query(param.as_deref())?;
-            get_exec_overview(period.days()).await
+pub fn DashboardPage() -> impl IntoView {
+    let params = use_query_map();
+    let query_string = Memo::new(move |_| params.read().to_query_string());
+    let data = Resource::new(
+        move || query_string.get(),
+        |text| async move {
+            // Parse here too, so a malformed URL is explained without a round trip.
+            DashboardQuery::from_query_string(&text)?;
+            get_dashboard(text.trim_start_matches('?').to_string()).await
         },
     );
-    let selected = move || PeriodPreset::from_query(period_param.get().as_deref()).ok();
+    let refresh = Memo::new(move |_| {
+        DashboardQuery::from_query_string(&query_string.get()).map(|q| q.refresh).unwrap_or(AutoRefresh::Off)
+    });
+    // Auto-refresh refetches the data in place; the interval is replaced when the choice changes.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |previous: Option<Option<leptos::leptos_dom::helpers::IntervalHandle>>| {
+        if let Some(Some(handle)) = previous {
+            handle.clear();
+        }
+        refresh.get().seconds().and_then(|s| {
+            set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(s)).ok()
+        })
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = refresh;
 
     view! {
-        <Title text="Overview · InsightOps"/>
+        <Title text="Dashboard · InsightOps"/>
         <section class="page-head">
-            <h1>"Executive overview"</h1>
-            <nav class="period-switcher" aria-label="Period">
-                {PeriodPreset::ALL
-                    .into_iter()
-                    .map(|preset| {
-                        let days = preset.days();
-                        view! {
-                            // A plain link: the router still navigates in place, and unlike <A>
-                            // it does not mark every option as the current page.
-                            <a
-                                href=format!("/?period={days}")
-                                class="period-option"
-                                data-period=days
-                                aria-current=move || (selected() == Some(preset)).then_some("true")
-                            >
-                                {format!("{days} days")}
-                            </a>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
+            <h1>"Dashboard"</h1>
         </section>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
-            {move || overview.get().map(|result| match result {
-                Ok(data) => view! { <OverviewBody data/> }.into_any(),
-                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            {move || data.get().map(|result| match result {
+                Ok(data) => view! { <DashboardBody data/> }.into_any(),
+                Err(error) => view! {
+                    <ErrorPanel error/>
+                    <p><a href="/dashboard">"Reset the dashboard"</a></p>
+                }.into_any(),
             })}
         </Transition>
     }
 }
 
 #[component]
-fn OverviewBody(data: ExecOverview) -> impl IntoView {
-    let days = data.period.days();
-    let as_of = data.as_of.map(|d| d.format("%e %B %Y").to_string());
-    if data.cards.is_empty() || as_of.is_none() {
-        return view! {
-            <p class="empty" role="status">
-                {format!("{} has no KPI data yet. Load data or run `insightops seed`.", data.org_name)}
-            </p>
+fn DashboardBody(data: DashboardData) -> impl IntoView {
+    let navigate = use_navigate();
+    let query = data.query.clone();
+    let drill = Callback::new(move |member: String| {
+        if query.level().is_some() {
+            navigate(&query.drilled_into(&member).href(), NavigateOptions::default());
         }
-        .into_any();
-    }
+    });
+    let empty = data.daily.is_empty();
     view! {
+        <FilterBar data=data.clone()/>
+        <Breadcrumb data=data.clone()/>
         <p class="as-of" data-testid="as-of">
-            {format!("{} · last {days} days to {}", data.org_name, as_of.unwrap_or_default().trim())}
+            {format!(
+                "{} · {} to {} · data as of {} · loaded {}",
+                data.org_name,
+                data.start,
+                data.end,
+                data.as_of,
+                data.generated_at.replace('T', " ").trim_end_matches('Z'),
+            )}
+            " UTC"
         </p>
-        <div class="kpi-grid">
-            {data.cards.into_iter().map(|card| view! { <KpiCardView card period_days=days/> }).collect_view()}
-        </div>
+        {if empty {
+            view! {
+                <p class="empty" role="status" data-testid="no-data">
+                    "No data for this combination of filters and dates. Widen the date range or remove a filter."
+                </p>
+            }.into_any()
+        } else {
+            view! {
+                <TotalCard data=data.clone()/>
+                <div class="dashboard-grid">
+                    <TrendWidget data=data.clone()/>
+                    {match data.level {
+                        Some(_) => view! {
+                            <BreakdownCharts data=data.clone() on_select=drill/>
+                            <BreakdownTable data=data.clone()/>
+                        }.into_any(),
+                        None => view! { <DetailTable data=data.clone()/> }.into_any(),
+                    }}
+                </div>
+            }.into_any()
+        }}
     }
-    .into_any()
 }
 
 #[component]
-pub fn ErrorPanel(error: AppError) -> impl IntoView {
+fn TotalCard(data: DashboardData) -> impl IntoView {
+    let d = data.total;
+    let tone = match d.assessment {
+        crate::analytics::delta::ChangeAssessment::Good => "good",
+        crate::analytics::delta::ChangeAssessment::Bad => "bad",
+        _ => "neutral",
+    };
     view! {
-        <div class="error-panel" role="alert">
-            <h2>"This view cannot be shown"</h2>
-            <p>{error.to_string()}</p>
-        </div>
+        <article class="kpi-card total-card" aria-labelledby="total-label">
+            <h2 id="total-label" class="kpi-label">{format!("{}, selection total", data.metric.label)}</h2>
+            <p class="kpi-value" data-testid="total-value" data-raw=d.current.map(|v| v.to_string())>
+                {d.current.map(|v| format_value(v, &data.metric.unit)).unwrap_or_else(|| "No data".into())}
+            </p>
+            <p class=format!("kpi-delta {tone}") data-testid="total-delta">
+                {format_relative(d.relative)}
+                <span class="kpi-delta-base">{format!(" vs {} to {}", data.previous_start, data.previous_end)}</span>
+                <span class="visually-hidden">{format!(" ({tone})")}</span>
+            </p>
+        </article>
+    }
+}
+
+#[component]
+fn Breadcrumb(data: DashboardData) -> impl IntoView {
+    let last = data.breadcrumb.len() - 1;
+    let level_text = match data.level {
+        Some(d) => format!("by {}", d.label().to_lowercase()),
+        None => "daily detail".to_string(),
+    };
+    view! {
+        <nav class="breadcrumb" aria-label="Drill path" data-testid="breadcrumb">
+            <ol>
+                {data.breadcrumb.iter().enumerate().map(|(i, crumb)| {
+                    let href = data.query.drilled_to(crumb.depth).href();
+                    if i == last {
+                        view! { <li><span aria-current="location">{crumb.label.clone()}</span></li> }.into_any()
+                    } else {
+                        view! { <li><a href=href>{crumb.label.clone()}</a></li> }.into_any()
+                    }
+                }).collect_view()}
+            </ol>
+            <span class="breadcrumb-level">{level_text}</span>
+        </nav>
+    }
+}
+
+/// Plain GET form: submitting navigates to the new URL in place (the router intercepts it).
+/// Changing filters starts again at the top of the drill path.
+#[component]
+fn FilterBar(data: DashboardData) -> impl IntoView {
+    let q = data.query.clone();
+    let metric_key = data.metric.key.clone();
+    let versus_key = data.versus.as_ref().map(|m| m.key.clone()).unwrap_or_default();
+    let custom = q.range == RangePreset::Custom;
+    view! {
+        <Form method="GET" action="/dashboard" noscroll=true>
+            <fieldset class="filters">
+                <legend class="visually-hidden">"Filters"</legend>
+                <label>"Metric"
+                    <select name="metric">
+                        {data.metrics.iter().map(|m| view! {
+                            <option value=m.key.clone() selected=m.key == metric_key>{m.label.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Dates"
+                    <select name="range">
+                        {RangePreset::ALL.into_iter().map(|r| view! {
+                            <option value=r.token() selected=r == q.range>{r.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"From" <input type="date" name="from" value=custom.then(|| data.start.to_string())/></label>
+                <label>"To" <input type="date" name="to" value=custom.then(|| data.end.to_string())/></label>
+                {data.dimension_values.iter().map(|(d, values)| {
+                    let chosen = q.filter.values(*d).clone();
+                    view! {
+                        <label>{d.label()}
+                            <select name=d.as_str() multiple size="3" data-testid=format!("filter-{}", d.as_str())>
+                                {values.iter().map(|v| view! {
+                                    <option value=v.clone() selected=chosen.contains(v)>{v.clone()}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                }).collect_view()}
+                <label>"Compare with"
+                    <select name="vs">
+                        <option value="" selected=versus_key.is_empty()>"(none)"</option>
+                        {data.metrics.iter().filter(|m| m.key != metric_key).map(|m| view! {
+                            <option value=m.key.clone() selected=m.key == versus_key>{m.label.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Auto-refresh"
+                    <select name="refresh">
+                        {AutoRefresh::ALL.into_iter().map(|r| view! {
+                            <option value=r.token() selected=r == q.refresh>{r.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit">"Apply"</button>
+                <a class="reset" href="/dashboard">"Reset"</a>
+            </fieldset>
+        </Form>
+        <p class="hint">{format!("Tip: select several {} with Ctrl or Shift.", Dimension::Region.plural())}</p>
     }
 }

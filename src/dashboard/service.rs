@@ -1,57 +1,211 @@
-//! Builds the executive overview from the catalogue and daily totals via the analytics module.
-//! No math here beyond grouping rows: windows, deltas and sentences come from `analytics`.
+//! Builds a dashboard view: validates the URL's choices against the org's catalogue, runs the
+//! queries, and hands every number to the analytics module.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate, Utc};
 use sqlx::PgPool;
+use uuid::Uuid;
 
-use super::{ExecOverview, KpiCard, PeriodPreset};
-use crate::analytics::aggregate::trailing_window;
-use crate::analytics::delta::last_n_vs_previous_n;
-use crate::analytics::narrative::period_change_sentence;
-use crate::analytics::DailyValue;
+use super::{BreakdownRow, Crumb, DashboardData, DashboardQuery, MetricOption, RangePreset};
+use crate::analytics::aggregate::combine;
+use crate::analytics::anomaly::{score_series, Severity};
+use crate::analytics::calendar::{aggregate_by, Granularity};
+use crate::analytics::delta::delta;
+use crate::analytics::forecast::forecast;
+use crate::analytics::narrative::{breakdown_sentence, range_change_sentence};
+use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
 use crate::db;
+use crate::db::kpi::{DimensionFilter, FactTable, MemberDayValue};
 use crate::db::metrics::MetricKind;
 use crate::error::AppError;
+use crate::model::Dimension;
 
-pub async fn exec_overview(pool: &PgPool, org_slug: &str, period: PeriodPreset) -> Result<ExecOverview, AppError> {
+/// Days of history fetched before the range, so the first day in it can be scored and forecast.
+const HISTORY_DAYS: i64 = 182;
+
+pub async fn dashboard(pool: &PgPool, org_slug: &str, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
     let org = db::orgs::by_slug(pool, org_slug)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("org {org_slug:?}")))?;
-    let metrics = db::metrics::for_org(pool, org.id, MetricKind::Kpi).await?;
-    let Some(as_of) = db::kpi::latest_day(pool, org.id).await? else {
-        return Ok(ExecOverview { org_name: org.name, as_of: None, period, cards: Vec::new() });
-    };
-
-    let days = period.days();
-    let (current_start, _) = trailing_window(as_of, days);
-    let previous_start = current_start - Duration::days(days as i64);
-    let rows = db::kpi::daily_totals(pool, org.id, previous_start, as_of).await?;
-
-    let mut by_metric: HashMap<String, Vec<DailyValue>> = HashMap::new();
-    for row in rows {
-        by_metric.entry(row.metric_key).or_default().push(DailyValue::new(row.day, row.value));
+    let metrics: Vec<MetricOption> = db::metrics::for_org(pool, org.id, MetricKind::Kpi)
+        .await?
+        .into_iter()
+        .map(|m| MetricOption { key: m.key, label: m.label, unit: m.unit, direction: m.direction, aggregation: m.aggregation })
+        .collect();
+    let as_of = db::kpi::latest_day(pool, org.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", org.name)))?;
+    let mut dimension_values: BTreeMap<Dimension, Vec<String>> = BTreeMap::new();
+    for (d, v) in db::kpi::dimension_values(pool, org.id).await? {
+        dimension_values.entry(d).or_default().push(v);
     }
 
-    let cards = metrics
+    let find_metric = |key: &str| {
+        metrics.iter().find(|m| m.key == key).cloned().ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "unknown metric {key:?}; this org has: {}",
+                metrics.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })
+    };
+    let metric = match &query.metric {
+        Some(key) => find_metric(key)?,
+        None => metrics.first().cloned().ok_or_else(|| AppError::NotFound("no KPIs are defined".into()))?,
+    };
+    let versus = query.versus.as_deref().map(find_metric).transpose()?;
+    let known = |d: Dimension, value: &str| dimension_values.get(&d).is_some_and(|vs| vs.iter().any(|v| v == value));
+    for d in Dimension::ALL {
+        if let Some(unknown) = query.filter.values(d).iter().find(|v| !known(d, v)) {
+            return Err(AppError::BadRequest(format!("{} {unknown:?} does not exist in this org's data", d.label())));
+        }
+    }
+    // The drill path narrows the filters one dimension at a time, keeping every other filter.
+    let mut selection = query.filter.clone();
+    let mut breadcrumb = vec![Crumb { label: format!("All {}", Dimension::Region.plural()), depth: 0 }];
+    for (step, value) in query.drill.iter().enumerate() {
+        let d = Dimension::ALL[step];
+        if !known(d, value) {
+            return Err(AppError::BadRequest(format!("{} {value:?} does not exist in this org's data", d.label())));
+        }
+        selection = selection
+            .narrowed(d, value)
+            .ok_or_else(|| AppError::BadRequest(format!("{} {value:?} is excluded by the {} filter", d.label(), d.as_str())))?;
+        breadcrumb.push(Crumb { label: value.clone(), depth: step + 1 });
+    }
+
+    let (start, end) = match (query.range.days(), query.from, query.to) {
+        (Some(days), _, _) => (as_of - Duration::days(days - 1), as_of),
+        (None, Some(from), Some(to)) => (from, to),
+        _ => return Err(AppError::BadRequest("a custom range needs both `from` and `to`".into())),
+    };
+    let length = (end - start).num_days() + 1;
+    let (previous_start, previous_end) = (start - Duration::days(length), start - Duration::days(1));
+    let history_start = previous_start.min(start - Duration::days(HISTORY_DAYS));
+
+    let totals = db::kpi::daily_by(pool, org.id, FactTable::Kpi, &metric.key, &selection, None, history_start, end).await?;
+    let history: Vec<DailyValue> = totals.iter().map(|r| DailyValue::new(r.day, r.value)).collect();
+    let in_range = |d: NaiveDate| d >= start && d <= end;
+    let in_previous = |d: NaiveDate| d >= previous_start && d <= previous_end;
+    let window = |from: &dyn Fn(NaiveDate) -> bool| -> Vec<f64> { history.iter().filter(|p| from(p.date)).map(|p| p.value).collect() };
+    let total = delta(combine(metric.aggregation, &window(&in_range)), combine(metric.aggregation, &window(&in_previous)), metric.direction);
+    let daily: Vec<DailyValue> = history.iter().copied().filter(|p| in_range(p.date)).collect();
+
+    let anomalies: Vec<crate::analytics::anomaly::AnomalyScore> = score_series(&history, &config.anomaly)
         .into_iter()
-        .map(|metric| {
-            let series = by_metric.remove(&metric.key).unwrap_or_default();
-            let comparison = last_n_vs_previous_n(&series, as_of, days, metric.aggregation, metric.direction);
-            let summary = period_change_sentence(&metric.label, &metric.unit, days, &comparison);
-            let current: Vec<DailyValue> = series.into_iter().filter(|p| p.date >= current_start).collect();
-            KpiCard {
-                metric_key: metric.key,
-                label: metric.label,
-                unit: metric.unit,
-                direction: metric.direction,
-                comparison,
-                series: current,
-                summary,
+        .filter(|s| in_range(s.date) && s.severity >= Some(Severity::Warning))
+        .collect();
+    let forecast = (end == as_of)
+        .then(|| crate::analytics::anomaly::dense(&history))
+        .flatten()
+        .and_then(|(first, values)| forecast(first, &values, &config.forecast).ok());
+
+    let level = query.level();
+    let breakdown = match level {
+        Some(d) => {
+            breakdown(pool, org.id, &metric, versus.as_ref(), &selection, d, (start, end), (previous_start, previous_end)).await?
+        }
+        None => Vec::new(),
+    };
+    let range_label = match query.range {
+        RangePreset::Custom => format!("{start} to {end}"),
+        preset => format!("the {}", preset.label().to_lowercase()),
+    };
+    let previous_label = format!("the {length} days before");
+    let trend_summary = range_change_sentence(&metric.label, &metric.unit, &range_label, &previous_label, &total, anomalies.len());
+    let breakdown_summary = match level {
+        Some(d) => breakdown_sentence(
+            &metric.label,
+            &metric.unit,
+            d.plural(),
+            &breakdown.iter().map(|r| (r.member.clone(), r.value)).collect::<Vec<_>>(),
+        ),
+        None => format!("{} by day for the selected {}.", metric.label, breadcrumb.iter().skip(1).map(|c| c.label.as_str()).collect::<Vec<_>>().join(" / ")),
+    };
+
+    Ok(DashboardData {
+        org_name: org.name,
+        as_of,
+        generated_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        weekly: aggregate_by(&daily, Granularity::Week, metric.aggregation),
+        query,
+        metrics,
+        dimension_values: dimension_values.into_iter().collect(),
+        metric,
+        versus,
+        start,
+        end,
+        previous_start,
+        previous_end,
+        total,
+        daily,
+        anomalies,
+        forecast,
+        breadcrumb,
+        level,
+        breakdown,
+        trend_summary,
+        breakdown_summary,
+    })
+}
+
+/// One row per value of `by` within `selection`: the range total, the previous range's, the
+/// change, the share of the total (additive metrics), the daily values, and the scatter metric.
+#[allow(clippy::too_many_arguments)]
+async fn breakdown(
+    pool: &PgPool,
+    org_id: Uuid,
+    metric: &MetricOption,
+    versus: Option<&MetricOption>,
+    selection: &DimensionFilter,
+    by: Dimension,
+    (start, end): (NaiveDate, NaiveDate),
+    (previous_start, previous_end): (NaiveDate, NaiveDate),
+) -> Result<Vec<BreakdownRow>, AppError> {
+    let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &metric.key, selection, Some(by), previous_start, end).await?;
+    let members = group_by_member(&rows);
+    let versus_totals: BTreeMap<String, f64> = match versus {
+        Some(v) => {
+            let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &v.key, selection, Some(by), start, end).await?;
+            group_by_member(&rows)
+                .into_iter()
+                .filter_map(|(member, days)| Some((member, combine(v.aggregation, &days.iter().map(|p| p.value).collect::<Vec<_>>())?)))
+                .collect()
+        }
+        None => BTreeMap::new(),
+    };
+    let mut out: Vec<BreakdownRow> = members
+        .into_iter()
+        .map(|(member, days)| {
+            let pick = |from: NaiveDate, to: NaiveDate| days.iter().filter(|p| p.date >= from && p.date <= to).map(|p| p.value).collect::<Vec<f64>>();
+            let value = combine(metric.aggregation, &pick(start, end));
+            let previous = combine(metric.aggregation, &pick(previous_start, previous_end));
+            BreakdownRow {
+                versus: versus_totals.get(&member).copied(),
+                daily: days.into_iter().filter(|p| p.date >= start && p.date <= end).collect(),
+                delta: delta(value, previous, metric.direction),
+                member,
+                value,
+                previous,
+                share: None,
             }
         })
         .collect();
+    if metric.aggregation == Aggregation::Sum {
+        let total: f64 = out.iter().filter_map(|r| r.value).sum();
+        for row in &mut out {
+            row.share = row.value.filter(|_| total != 0.0).map(|v| v / total);
+        }
+    }
+    out.sort_by(|a, b| b.value.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY)));
+    Ok(out)
+}
 
-    Ok(ExecOverview { org_name: org.name, as_of: Some(as_of), period, cards })
+fn group_by_member(rows: &[MemberDayValue]) -> BTreeMap<String, Vec<DailyValue>> {
+    let mut members: BTreeMap<String, Vec<DailyValue>> = BTreeMap::new();
+    for r in rows {
+        let name = r.member.clone().unwrap_or_else(|| "(none)".to_string());
+        members.entry(name).or_default().push(DailyValue::new(r.day, r.value));
+    }
+    members
 }

@@ -13,7 +13,7 @@ pub struct MetricDayRow {
 }
 
 /// Per metric and day in `[start, end]`, the org-wide value: rows of all dimension values are summed,
-/// except for `avg` metrics (rates, scores), whose rows are averaged.
+/// except for `avg` metrics (rates, scores), whose rows are averaged. Reads the per-day totals.
 pub async fn daily_totals(
     pool: &PgPool,
     org_id: Uuid,
@@ -21,13 +21,12 @@ pub async fn daily_totals(
     end: NaiveDate,
 ) -> Result<Vec<MetricDayRow>, sqlx::Error> {
     sqlx::query_as::<_, MetricDayRow>(
-        "SELECT k.metric_key, k.kpi_date AS day,
-                (CASE WHEN m.aggregation = 'avg' THEN avg(k.value) ELSE sum(k.value) END)::float8 AS value
-         FROM io_kpi_daily k
-         JOIN io_metric m ON m.org_id = k.org_id AND m.key = k.metric_key
-         WHERE k.org_id = $1 AND k.kpi_date BETWEEN $2 AND $3
-         GROUP BY k.metric_key, k.kpi_date, m.aggregation
-         ORDER BY k.metric_key, k.kpi_date",
+        "SELECT t.metric_key, t.kpi_date AS day,
+                CASE WHEN m.aggregation = 'avg' THEN t.value_sum / t.cell_count ELSE t.value_sum END AS value
+         FROM io_kpi_total_daily t
+         JOIN io_metric m ON m.org_id = t.org_id AND m.key = t.metric_key
+         WHERE t.org_id = $1 AND t.kpi_date BETWEEN $2 AND $3
+         ORDER BY t.metric_key, t.kpi_date",
     )
     .bind(org_id)
     .bind(start)
@@ -36,53 +35,159 @@ pub async fn daily_totals(
     .await
 }
 
-/// A selection of dimension values; an empty list means "every value" of that dimension.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DimensionFilter {
-    pub region: Vec<String>,
-    pub segment: Vec<String>,
-    pub channel: Vec<String>,
-    pub product: Vec<String>,
+/// Rebuilds the org's pre-aggregated KPI rows from its facts; loaders call it in the transaction
+/// that changed them, so readers never see the two disagree.
+pub async fn refresh_rollups(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
+    for statement in [
+        "DELETE FROM io_kpi_cube_daily WHERE org_id = $1",
+        "DELETE FROM io_kpi_total_daily WHERE org_id = $1",
+        "INSERT INTO io_kpi_cube_daily (org_id, metric_key, kpi_date, region, segment, channel, value_sum, cell_count)
+         SELECT org_id, metric_key, kpi_date, region, segment, channel, sum(value)::float8, count(*)
+         FROM io_kpi_daily WHERE org_id = $1 GROUP BY 1, 2, 3, 4, 5, 6",
+        "INSERT INTO io_kpi_total_daily (org_id, metric_key, kpi_date, value_sum, cell_count)
+         SELECT org_id, metric_key, kpi_date, sum(value_sum), sum(cell_count)
+         FROM io_kpi_cube_daily WHERE org_id = $1 GROUP BY 1, 2, 3",
+    ] {
+        sqlx::query(statement).bind(org_id).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
-pub struct DayValue {
+/// Where a `daily_by` query reads from: the smallest table that still has the columns it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadSource {
+    /// The fact rows themselves.
+    Facts,
+    /// KPIs without the product dimension (`io_kpi_cube_daily`).
+    Cube,
+    /// KPI totals per day (`io_kpi_total_daily`).
+    Totals,
+}
+
+impl ReadSource {
+    pub fn for_query(table: FactTable, filter: &DimensionFilter, by: Option<Dimension>) -> ReadSource {
+        let needs = |d: Dimension| !filter.values(d).is_empty() || by == Some(d);
+        if table == FactTable::Signal || needs(Dimension::Product) {
+            ReadSource::Facts
+        } else if [Dimension::Region, Dimension::Segment, Dimension::Channel].into_iter().any(needs) {
+            ReadSource::Cube
+        } else {
+            ReadSource::Totals
+        }
+    }
+}
+
+pub use crate::model::DimensionFilter;
+use crate::model::Dimension;
+
+/// sum = Σ value_sum; avg = Σ value_sum / Σ cell_count (the mean over the underlying fact rows).
+const AGGREGATED_VALUE: &str = "CASE WHEN m.aggregation = 'avg' THEN sum(f.value_sum) / sum(f.cell_count) ELSE sum(f.value_sum) END";
+
+/// One day of one metric, split by the values of a dimension (`member` is `None` for the total).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MemberDayValue {
     pub day: NaiveDate,
+    pub member: Option<String>,
     pub value: f64,
 }
 
-/// One metric's daily series over the rows matching `filter`, combined per day like
-/// [`daily_totals`] (mean for `avg` metrics, else sum). `table` picks KPIs or engagement signals.
-pub async fn slice_series(
+/// Per day in `[start, end]` (and per value of `by`, when given), the metric over the rows matching
+/// `filter`, combined like [`daily_totals`]. Rows with no value in `by` come back with `member`
+/// `None`, so the parts still add up to the total.
+#[allow(clippy::too_many_arguments)]
+pub async fn daily_by(
     pool: &PgPool,
     org_id: Uuid,
     table: FactTable,
     metric_key: &str,
     filter: &DimensionFilter,
-) -> Result<Vec<DayValue>, sqlx::Error> {
-    let (source, date_col, key_col) = table.columns();
+    by: Option<Dimension>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<MemberDayValue>, sqlx::Error> {
+    daily_by_from(pool, org_id, table, ReadSource::for_query(table, filter, by), metric_key, filter, by, start, end).await
+}
+
+/// [`daily_by`] from a chosen source; tests use it to prove the rollups agree with the facts.
+#[allow(clippy::too_many_arguments)]
+pub async fn daily_by_from(
+    pool: &PgPool,
+    org_id: Uuid,
+    table: FactTable,
+    read: ReadSource,
+    metric_key: &str,
+    filter: &DimensionFilter,
+    by: Option<Dimension>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<MemberDayValue>, sqlx::Error> {
+    let (facts, date_col, key_col) = table.columns();
+    let (source, date_col, key_col, value) = match read {
+        ReadSource::Facts => (facts, date_col, key_col, "CASE WHEN m.aggregation = 'avg' THEN avg(f.value) ELSE sum(f.value) END"),
+        ReadSource::Cube => ("io_kpi_cube_daily", "kpi_date", "metric_key", AGGREGATED_VALUE),
+        ReadSource::Totals => ("io_kpi_total_daily", "kpi_date", "metric_key", AGGREGATED_VALUE),
+    };
+    let member = by.map_or("NULL::text".to_string(), |d| format!("f.{}", d.as_str()));
+    // Only the columns the source has; `for_query` never picks a source lacking a filtered one.
+    let dimension_filters: String = Dimension::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| match read {
+            ReadSource::Facts => true,
+            ReadSource::Cube => **d != Dimension::Product,
+            ReadSource::Totals => false,
+        })
+        .map(|(i, d)| format!(" AND (cardinality(${n}::text[]) = 0 OR f.{c} = ANY(${n}))", n = i + 3, c = d.as_str()))
+        .collect();
     let statement = format!(
-        "SELECT f.{date_col} AS day,
-                (CASE WHEN m.aggregation = 'avg' THEN avg(f.value) ELSE sum(f.value) END)::float8 AS value
+        "SELECT f.{date_col} AS day, {member} AS member, ({value})::float8 AS value
          FROM {source} f
          JOIN io_metric m ON m.org_id = f.org_id AND m.key = f.{key_col}
-         WHERE f.org_id = $1 AND f.{key_col} = $2
-           AND (cardinality($3::text[]) = 0 OR f.region = ANY($3))
-           AND (cardinality($4::text[]) = 0 OR f.segment = ANY($4))
-           AND (cardinality($5::text[]) = 0 OR f.channel = ANY($5))
-           AND (cardinality($6::text[]) = 0 OR f.product = ANY($6))
-         GROUP BY f.{date_col}, m.aggregation
-         ORDER BY f.{date_col}"
+         WHERE f.org_id = $1 AND f.{key_col} = $2 AND f.{date_col} BETWEEN $7 AND $8
+           -- Every parameter appears once, so its type is known even for a source without dimensions.
+           AND cardinality($3::text[]) + cardinality($4::text[]) + cardinality($5::text[]) + cardinality($6::text[]) >= 0
+           {dimension_filters}
+         GROUP BY 1, 2, m.aggregation
+         ORDER BY 1, 2"
     );
-    sqlx::query_as::<_, DayValue>(&statement)
+    sqlx::query_as::<_, MemberDayValue>(&statement)
         .bind(org_id)
         .bind(metric_key)
         .bind(&filter.region)
         .bind(&filter.segment)
         .bind(&filter.channel)
         .bind(&filter.product)
+        .bind(start)
+        .bind(end)
         .fetch_all(pool)
         .await
+}
+
+/// Every value each dimension takes in the org's data, sorted.
+pub async fn dimension_values(pool: &PgPool, org_id: Uuid) -> Result<Vec<(Dimension, String)>, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT dimension, value FROM io_dimension_value WHERE org_id = $1 ORDER BY dimension, value")
+            .bind(org_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().filter_map(|(d, v)| Some((Dimension::parse(&d)?, v))).collect())
+}
+
+/// Records the dimension values present in the org's facts; run by loaders in their transaction.
+pub async fn record_dimension_values(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
+    for table in [FactTable::Kpi, FactTable::Signal] {
+        let (source, _, _) = table.columns();
+        for d in Dimension::ALL {
+            let column = d.as_str();
+            let statement = format!(
+                "INSERT INTO io_dimension_value (org_id, dimension, value)
+                 SELECT DISTINCT $1, '{column}', {column} FROM {source} WHERE org_id = $1 AND {column} IS NOT NULL
+                 ON CONFLICT DO NOTHING"
+            );
+            sqlx::query(&statement).bind(org_id).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The last day with any KPI data for the org; dashboards are "as of" this day.

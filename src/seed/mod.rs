@@ -98,6 +98,8 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
             };
             inserted[slot] = db::kpi::merge_staging(&mut tx, table).await?;
         }
+        db::kpi::record_dimension_values(&mut tx, org_id).await?;
+        db::kpi::refresh_rollups(&mut tx, org_id).await?;
         tx.commit().await?;
         reports.push(OrgSeedReport {
             slug: org.slug.clone(),

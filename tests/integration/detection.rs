@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use insightops::analytics::anomaly::{score_series, AnomalyConfig, Severity};
 use insightops::analytics::DailyValue;
-use insightops::db::kpi::{slice_series, DimensionFilter, FactTable};
+use insightops::db::kpi::{daily_by, DimensionFilter, FactTable};
 use insightops::db::orgs;
 use insightops::seed::spec::{load, AnomalySpec, SeriesKind};
 use insightops::seed::{run, SeedOptions};
@@ -44,7 +44,9 @@ async fn the_detector_finds_the_injected_anomalies(pool: PgPool) {
             SeriesKind::Kpi => FactTable::Kpi,
             SeriesKind::Signal => FactTable::Signal,
         };
-        let rows = slice_series(&pool, org.id, table, &a.metric, &filter_of(a)).await.expect("slice query");
+        let rows = daily_by(&pool, org.id, table, &a.metric, &filter_of(a), None, end - chrono::Duration::days(729), end)
+            .await
+            .expect("slice query");
         assert_eq!(rows.len(), 730, "{} {} has every day", a.org, a.metric);
         let series: Vec<DailyValue> = rows.iter().map(|r| DailyValue::new(r.day, r.value)).collect();
         let scores = score_series(&series, &config);

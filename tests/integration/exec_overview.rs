@@ -1,15 +1,10 @@
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use insightops::analytics::delta::ChangeAssessment;
-use insightops::config::Config;
-use insightops::dashboard::service::exec_overview;
-use insightops::dashboard::PeriodPreset;
+use insightops::overview::service::exec_overview;
+use insightops::overview::PeriodPreset;
 use sqlx::PgPool;
-use tower::ServiceExt;
 
-use crate::support::{day, insert_kpi, insert_metric, insert_org};
+use crate::support::{call_server_fn, day, insert_kpi, insert_metric, insert_org, refresh_rollups, router_for};
 
 /// Two weeks, two regions. as_of = 2026-03-14; 7-day windows: current 8–14 March, previous 1–7 March.
 async fn fixture(pool: &PgPool) -> uuid::Uuid {
@@ -31,6 +26,7 @@ async fn fixture(pool: &PgPool) -> uuid::Uuid {
         insert_kpi(pool, org, "active_users", date, "EMEA", 1000.0 + d as f64).await;
         insert_kpi(pool, org, "active_users", date, "NA", 500.0).await;
     }
+    refresh_rollups(pool, org).await;
     org
 }
 
@@ -85,36 +81,18 @@ async fn unknown_org_is_not_found(pool: PgPool) {
     assert_eq!(err.status_code(), 404);
 }
 
-fn router_for(pool: PgPool, org: &str) -> axum::Router {
-    let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x")];
-    let toml = format!("[app]\ndefault_org = \"{org}\"");
-    let config = Config::from_toml_str(&toml, "test", &env).expect("config");
-    insightops::server::router(Arc::new(config), pool)
-}
-
-async fn call_overview(router: axum::Router, body: &str) -> (StatusCode, serde_json::Value) {
-    let request = Request::post("/api/exec_overview")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_string()))
-        .expect("request");
-    let response = router.oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
-}
-
 #[sqlx::test]
 async fn server_function_returns_the_cards_and_maps_errors_to_statuses(pool: PgPool) {
     fixture(&pool).await;
-    let (status, json) = call_overview(router_for(pool.clone(), "fixture"), "period_days=7").await;
+    let (status, json) = call_server_fn("/api/exec_overview", router_for(pool.clone(), "fixture"), "period_days=7").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["cards"][0]["metric_key"], "revenue");
     assert_eq!(json["cards"][0]["comparison"]["delta"]["current"], 1080.0);
 
-    let (status, json) = call_overview(router_for(pool.clone(), "fixture"), "period_days=14").await;
+    let (status, json) = call_server_fn("/api/exec_overview", router_for(pool.clone(), "fixture"), "period_days=14").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(json["BadRequest"].as_str().unwrap_or_default().contains("7, 30 or 90"), "{json}");
 
-    let (status, _) = call_overview(router_for(pool, "missing-org"), "period_days=7").await;
+    let (status, _) = call_server_fn("/api/exec_overview", router_for(pool, "missing-org"), "period_days=7").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -3,6 +3,7 @@
 
 mod cli_analytics;
 mod config_startup;
+mod dashboard;
 mod detection;
 mod exec_overview;
 mod health;

@@ -1,0 +1,115 @@
+//! The executive (board) page on `/exec`: the last complete month, quarter or year per KPI against
+//! the previous period and the same period last year, what changed and why, open anomalies.
+
+pub mod api;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::analytics::calendar::{Granularity, PeriodAggregate};
+use crate::analytics::delta::Delta;
+use crate::analytics::narrative::Fact;
+use crate::analytics::Direction;
+use crate::error::AppError;
+
+/// The board page's choices, from the URL: `?grain=month|quarter|year&period=YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecQuery {
+    pub grain: Granularity,
+    /// Any day of the period to show; `None`: the last complete one.
+    pub period: Option<NaiveDate>,
+}
+
+impl ExecQuery {
+    pub const GRAINS: [(Granularity, &'static str, &'static str); 3] =
+        [(Granularity::Month, "month", "Month"), (Granularity::Quarter, "quarter", "Quarter"), (Granularity::Year, "year", "Year")];
+
+    pub fn grain_token(grain: Granularity) -> &'static str {
+        Self::GRAINS.iter().find(|g| g.0 == grain).map_or("month", |g| g.1)
+    }
+
+    pub fn parse(grain: Option<&str>, period: Option<&str>) -> Result<Self, AppError> {
+        let grain = match grain.filter(|g| !g.is_empty()) {
+            None => Granularity::Month,
+            Some(text) => Self::GRAINS
+                .iter()
+                .find(|g| g.1 == text)
+                .map(|g| g.0)
+                .ok_or_else(|| AppError::BadRequest(format!("`grain` = {text:?} is not one of month, quarter, year")))?,
+        };
+        let period = match period.filter(|p| !p.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| AppError::BadRequest(format!("`period` = {text:?} is not a date; use YYYY-MM-DD")))?,
+            ),
+        };
+        Ok(ExecQuery { grain, period })
+    }
+
+    pub fn href(&self) -> String {
+        let mut href = format!("/exec?grain={}", Self::grain_token(self.grain));
+        if let Some(p) = self.period {
+            href.push_str(&format!("&period={p}"));
+        }
+        href
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecCard {
+    pub metric_key: String,
+    pub label: String,
+    pub unit: String,
+    pub direction: Direction,
+    pub vs_previous: Delta,
+    pub vs_last_year: Delta,
+    /// The last 12 periods up to the one shown, for the sparkline.
+    pub history: Vec<PeriodAggregate>,
+    /// Where the chart with these numbers is.
+    pub dashboard_href: String,
+}
+
+/// A sentence-ready fact and the dashboard view that shows its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkedFact {
+    pub fact: Fact,
+    pub sentence: String,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecSummary {
+    pub org_name: String,
+    pub as_of: NaiveDate,
+    pub query: ExecQuery,
+    pub period_label: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub previous_label: String,
+    pub last_year_label: String,
+    /// Complete periods the picker offers, newest first: (label, any day in it).
+    pub choices: Vec<(String, NaiveDate)>,
+    pub cards: Vec<ExecCard>,
+    pub what_changed: Vec<LinkedFact>,
+    pub anomalies: Vec<LinkedFact>,
+    /// `None` until recommendations exist (issue 6).
+    pub open_recommendations: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parsing_and_links() {
+        assert_eq!(ExecQuery::parse(None, None).map(|q| q.grain), Ok(Granularity::Month));
+        let q = ExecQuery::parse(Some("quarter"), Some("2026-08-15")).expect("valid");
+        assert_eq!(q.href(), "/exec?grain=quarter&period=2026-08-15");
+        assert!(ExecQuery::parse(Some("week"), None).is_err_and(|e| e.to_string().contains("month, quarter, year")));
+        assert!(ExecQuery::parse(None, Some("2026-02-30")).is_err_and(|e| e.to_string().contains("not a date")));
+    }
+}

@@ -1,0 +1,193 @@
+//! Builds the board summary: period totals and deltas, the biggest movements with their main
+//! driver, and anomalous days, all computed by the analytics module from the daily totals.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use sqlx::PgPool;
+
+use super::{ExecCard, ExecQuery, ExecSummary, LinkedFact};
+use crate::analytics::aggregate::aggregate_window;
+use crate::analytics::anomaly::{score_series, Severity};
+use crate::analytics::calendar::{aggregate_by, period_containing, previous_period, same_period_last_year, Period};
+use crate::analytics::delta::delta;
+use crate::analytics::drivers::{decompose, DriverBreakdown, SliceTotals};
+use crate::analytics::narrative::{metric_facts, Fact, FactInputs, MetricRef};
+use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
+use crate::dashboard::{DashboardQuery, RangePreset};
+use crate::db;
+use crate::db::kpi::{DimensionFilter, FactTable};
+use crate::db::metrics::{MetricDef, MetricKind};
+use crate::error::AppError;
+use crate::model::Dimension;
+
+/// Periods in a card's sparkline.
+const SPARKLINE_PERIODS: usize = 12;
+/// Movements the "what changed" list explains.
+const TOP_MOVEMENTS: usize = 3;
+/// Anomalous days listed at most.
+const MAX_ANOMALIES: usize = 8;
+
+fn dashboard_link(metric: &str, from: chrono::NaiveDate, to: chrono::NaiveDate, filter: DimensionFilter) -> String {
+    DashboardQuery { metric: Some(metric.to_string()), range: RangePreset::Custom, from: Some(from), to: Some(to), filter, ..DashboardQuery::default() }
+        .href()
+}
+
+pub async fn exec_summary(pool: &PgPool, org_slug: &str, query: &ExecQuery, config: &AnalyticsConfig) -> Result<ExecSummary, AppError> {
+    let org = db::orgs::by_slug(pool, org_slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("org {org_slug:?}")))?;
+    let metrics = db::metrics::for_org(pool, org.id, MetricKind::Kpi).await?;
+    let as_of = db::kpi::latest_day(pool, org.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", org.name)))?;
+    let grain = query.grain;
+    let last_complete = {
+        let containing = period_containing(as_of, grain);
+        if containing.end == as_of { containing } else { previous_period(&containing, grain) }
+    };
+    let current = match query.period {
+        None => last_complete.clone(),
+        Some(day) => {
+            let chosen = period_containing(day, grain);
+            if chosen.end > as_of {
+                return Err(AppError::BadRequest(format!("{} is not complete yet: data runs to {as_of}", chosen.label)));
+            }
+            chosen
+        }
+    };
+    let previous = previous_period(&current, grain);
+    let last_year = same_period_last_year(&current, grain);
+    let mut first = current.clone();
+    for _ in 1..SPARKLINE_PERIODS {
+        first = previous_period(&first, grain);
+    }
+    let history_start = first.start.min(last_year.start).min(current.start - Duration::days(120));
+    let rows = db::kpi::daily_totals(pool, org.id, history_start, current.end).await?;
+    let mut by_metric: HashMap<String, Vec<DailyValue>> = HashMap::new();
+    for row in rows {
+        by_metric.entry(row.metric_key).or_default().push(DailyValue::new(row.day, row.value));
+    }
+
+    let window = |series: &[DailyValue], p: &Period, rule: Aggregation| aggregate_window(series, p.start, p.end, rule).value;
+    let mut cards = Vec::new();
+    let mut anomalies: Vec<(f64, LinkedFact)> = Vec::new();
+    for m in &metrics {
+        let series = by_metric.remove(&m.key).unwrap_or_default();
+        let now = window(&series, &current, m.aggregation);
+        let sparkline_days: Vec<DailyValue> = series.iter().copied().filter(|p| p.date >= first.start).collect();
+        cards.push(ExecCard {
+            metric_key: m.key.clone(),
+            label: m.label.clone(),
+            unit: m.unit.clone(),
+            direction: m.direction,
+            vs_previous: delta(now, window(&series, &previous, m.aggregation), m.direction),
+            vs_last_year: delta(now, window(&series, &last_year, m.aggregation), m.direction),
+            history: aggregate_by(&sparkline_days, grain, m.aggregation),
+            dashboard_href: dashboard_link(&m.key, current.start, current.end, DimensionFilter::default()),
+        });
+        let scored = score_series(&series, &config.anomaly);
+        let flagged: Vec<_> = scored
+            .into_iter()
+            .filter(|s| s.date >= current.start && s.date <= current.end && s.severity >= Some(Severity::Warning))
+            .collect();
+        let facts = metric_facts(&FactInputs { metric: metric_ref(m), change: None, drivers: &[], anomalies: &flagged, trend: None, forecast: None });
+        for (fact, score) in facts.into_iter().zip(flagged.iter()) {
+            let from = (score.date - Duration::days(14)).max(history_start);
+            let to = (score.date + Duration::days(7)).min(as_of);
+            anomalies.push((
+                score.score.map_or(0.0, f64::abs),
+                LinkedFact { sentence: fact.sentence(), href: dashboard_link(&m.key, from, to, DimensionFilter::default()), fact },
+            ));
+        }
+    }
+    anomalies.sort_by(|a, b| b.0.total_cmp(&a.0));
+
+    let what_changed = what_changed(pool, org.id, &metrics, &cards, &current, &previous).await?;
+    let mut choices = Vec::new();
+    let mut p = last_complete;
+    while p.end >= history_start && choices.len() < 24 {
+        choices.push((p.label.clone(), p.start));
+        p = previous_period(&p, grain);
+    }
+    Ok(ExecSummary {
+        org_name: org.name,
+        as_of,
+        query: query.clone(),
+        period_label: current.label.clone(),
+        period_start: current.start,
+        period_end: current.end,
+        previous_label: previous.label,
+        last_year_label: last_year.label,
+        choices,
+        cards,
+        what_changed,
+        anomalies: anomalies.into_iter().take(MAX_ANOMALIES).map(|a| a.1).collect(),
+        open_recommendations: None,
+    })
+}
+
+fn metric_ref(m: &MetricDef) -> MetricRef {
+    MetricRef { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone() }
+}
+
+/// The largest relative movements against the previous period, each with its main driver across
+/// the four dimensions (additive metrics only: rates do not split into parts).
+async fn what_changed(
+    pool: &PgPool,
+    org_id: uuid::Uuid,
+    metrics: &[MetricDef],
+    cards: &[ExecCard],
+    current: &Period,
+    previous: &Period,
+) -> Result<Vec<LinkedFact>, AppError> {
+    let mut ranked: Vec<(&MetricDef, &ExecCard)> = metrics.iter().zip(cards).filter(|(_, c)| c.vs_previous.relative.is_some()).collect();
+    ranked.sort_by(|a, b| {
+        let size = |c: &ExecCard| c.vs_previous.relative.map_or(0.0, f64::abs);
+        size(b.1).total_cmp(&size(a.1))
+    });
+    let mut out = Vec::new();
+    for (m, card) in ranked.into_iter().take(TOP_MOVEMENTS) {
+        let mut drivers: Vec<DriverBreakdown> = Vec::new();
+        if m.aggregation == Aggregation::Sum {
+            for d in Dimension::ALL {
+                let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &m.key, &DimensionFilter::default(), Some(d), previous.start, current.end).await?;
+                let mut slices: HashMap<String, SliceTotals> = HashMap::new();
+                for r in rows {
+                    let name = r.member.unwrap_or_else(|| "(none)".into());
+                    let slice = slices.entry(name.clone()).or_insert(SliceTotals { value: name, previous: 0.0, current: 0.0 });
+                    if r.day >= current.start {
+                        slice.current += r.value;
+                    } else {
+                        slice.previous += r.value;
+                    }
+                }
+                let mut slices: Vec<SliceTotals> = slices.into_values().collect();
+                slices.sort_by(|a, b| a.value.cmp(&b.value));
+                drivers.push(decompose(d.as_str(), &slices));
+            }
+        }
+        let facts = metric_facts(&FactInputs {
+            metric: metric_ref(m),
+            change: Some((&current.label, &previous.label, &card.vs_previous)),
+            drivers: &drivers,
+            anomalies: &[],
+            trend: None,
+            forecast: None,
+        });
+        for fact in facts {
+            let href = match &fact {
+                Fact::Driver { dimension, value, .. } => {
+                    let mut filter = DimensionFilter::default();
+                    if let Some(d) = Dimension::parse(dimension) {
+                        filter.values_mut(d).push(value.clone());
+                    }
+                    dashboard_link(&m.key, previous.start, current.end, filter)
+                }
+                _ => dashboard_link(&m.key, previous.start, current.end, DimensionFilter::default()),
+            };
+            out.push(LinkedFact { sentence: fact.sentence(), href, fact });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,57 @@
+//! Builds the executive overview from the catalogue and daily totals via the analytics module.
+//! No math here beyond grouping rows: windows, deltas and sentences come from `analytics`.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use sqlx::PgPool;
+
+use super::{ExecOverview, KpiCard, PeriodPreset};
+use crate::analytics::aggregate::trailing_window;
+use crate::analytics::delta::last_n_vs_previous_n;
+use crate::analytics::narrative::period_change_sentence;
+use crate::analytics::DailyValue;
+use crate::db;
+use crate::db::metrics::MetricKind;
+use crate::error::AppError;
+
+pub async fn exec_overview(pool: &PgPool, org_slug: &str, period: PeriodPreset) -> Result<ExecOverview, AppError> {
+    let org = db::orgs::by_slug(pool, org_slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("org {org_slug:?}")))?;
+    let metrics = db::metrics::for_org(pool, org.id, MetricKind::Kpi).await?;
+    let Some(as_of) = db::kpi::latest_day(pool, org.id).await? else {
+        return Ok(ExecOverview { org_name: org.name, as_of: None, period, cards: Vec::new() });
+    };
+
+    let days = period.days();
+    let (current_start, _) = trailing_window(as_of, days);
+    let previous_start = current_start - Duration::days(days as i64);
+    let rows = db::kpi::daily_totals(pool, org.id, previous_start, as_of).await?;
+
+    let mut by_metric: HashMap<String, Vec<DailyValue>> = HashMap::new();
+    for row in rows {
+        by_metric.entry(row.metric_key).or_default().push(DailyValue::new(row.day, row.value));
+    }
+
+    let cards = metrics
+        .into_iter()
+        .map(|metric| {
+            let series = by_metric.remove(&metric.key).unwrap_or_default();
+            let comparison = last_n_vs_previous_n(&series, as_of, days, metric.aggregation, metric.direction);
+            let summary = period_change_sentence(&metric.label, &metric.unit, days, &comparison);
+            let current: Vec<DailyValue> = series.into_iter().filter(|p| p.date >= current_start).collect();
+            KpiCard {
+                metric_key: metric.key,
+                label: metric.label,
+                unit: metric.unit,
+                direction: metric.direction,
+                comparison,
+                series: current,
+                summary,
+            }
+        })
+        .collect();
+
+    Ok(ExecOverview { org_name: org.name, as_of: Some(as_of), period, cards })
+}

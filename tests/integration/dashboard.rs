@@ -1,0 +1,128 @@
+//! The manager dashboard's service and server function on the demo data: drill levels add up,
+//! URL mistakes are 400s with clear messages, and each org sees only its own numbers.
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use insightops::analytics::AnalyticsConfig;
+use insightops::dashboard::service::dashboard;
+use insightops::dashboard::{DashboardData, DashboardQuery};
+use insightops::error::AppError;
+use insightops::model::Dimension;
+use insightops::seed::{run, SeedOptions};
+use sqlx::PgPool;
+
+use crate::support::{call_server_fn, router_for};
+
+async fn seed(pool: &PgPool) {
+    let end = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    run(pool, &SeedOptions { days: 200, scale: 1, end, only_if_empty: false }).await.expect("seed");
+}
+
+async fn view(pool: &PgPool, org: &str, query: &DashboardQuery) -> DashboardData {
+    dashboard(pool, org, query.clone(), &AnalyticsConfig::default()).await.expect("dashboard")
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * (1.0 + a.abs())
+}
+
+#[sqlx::test]
+async fn drill_levels_add_up_from_the_total_to_the_daily_detail(pool: PgPool) {
+    seed(&pool).await;
+    let mut query = DashboardQuery::from_query_string("metric=revenue&range=30d&channel=web,mobile").expect("valid");
+    let mut parent_total = None;
+    for depth in 0..=Dimension::ALL.len() {
+        let data = view(&pool, "acme", &query).await;
+        let total = data.total.current.expect("revenue has data");
+        if let Some(parent) = parent_total {
+            assert!(close(total, parent), "depth {depth}: the child's total {total} is the parent's row {parent}");
+        }
+        match data.level {
+            Some(level) => {
+                assert_eq!(level, Dimension::ALL[depth]);
+                let children: f64 = data.breakdown.iter().filter_map(|r| r.value).sum();
+                assert!(close(children, total), "depth {depth}: children sum {children} = total {total}");
+                // The web/mobile filter holds at every level: no partner rows sneak in.
+                if level == Dimension::Channel {
+                    let names: Vec<&str> = data.breakdown.iter().map(|r| r.member.as_str()).collect();
+                    assert_eq!(names.len(), 2, "{names:?}");
+                    assert!(!names.contains(&"partner"));
+                }
+                // Drill into the largest child next.
+                let largest = &data.breakdown[0];
+                parent_total = largest.value;
+                query = query.drilled_into(&largest.member);
+                assert_eq!(data.breadcrumb.len(), depth + 1);
+            }
+            None => {
+                let days: f64 = data.daily.iter().map(|p| p.value).sum();
+                assert!(close(days, total), "detail rows {days} add up to the total {total}");
+                assert_eq!(data.daily.len(), 30);
+                assert_eq!(data.breadcrumb.len(), 5);
+            }
+        }
+    }
+}
+
+#[sqlx::test]
+async fn bad_urls_are_explained_and_orgs_are_isolated(pool: PgPool) {
+    seed(&pool).await;
+    let err = |text: &str| {
+        let pool = pool.clone();
+        let text = text.to_string();
+        async move {
+            let query = DashboardQuery::from_query_string(&text).expect("syntax is fine");
+            dashboard(&pool, "acme", query, &AnalyticsConfig::default()).await.expect_err(&text)
+        }
+    };
+    assert!(matches!(err("metric=profit").await, AppError::BadRequest(m) if m.contains("unknown metric \"profit\"")));
+    assert!(matches!(err("region=Mars").await, AppError::BadRequest(m) if m.contains("Region \"Mars\" does not exist")));
+    assert!(matches!(err("region=NA&drill=EMEA").await, AppError::BadRequest(m) if m.contains("excluded by the region filter")));
+
+    // Globex is smaller (volume 0.4): the same view gives other numbers, from its own rows only.
+    let query = DashboardQuery::from_query_string("metric=orders&range=7d").expect("valid");
+    let acme = view(&pool, "acme", &query).await;
+    let globex = view(&pool, "globex", &query).await;
+    assert_eq!((acme.org_name.as_str(), globex.org_name.as_str()), ("Acme Retail", "Globex Online"));
+    let (a, g) = (acme.total.current.expect("data"), globex.total.current.expect("data"));
+    assert!(g < a * 0.6, "globex {g} vs acme {a}");
+
+    // Through the router: 200 with data, 400 with the message for a malformed URL.
+    let (status, json) = call_server_fn("/api/dashboard", router_for(pool.clone(), "acme"), "query=metric%3Dorders%26range%3D7d").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["metric"]["key"], "orders");
+    assert!(close(json["total"]["current"].as_f64().expect("number"), a));
+    let (status, json) = call_server_fn("/api/dashboard", router_for(pool, "acme"), "query=from%3D2026-10-05%26to%3D2026-10-01").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json["BadRequest"].as_str().unwrap_or_default().contains("before it starts"), "{json}");
+}
+
+#[sqlx::test]
+async fn the_rollups_agree_with_the_facts(pool: PgPool) {
+    use insightops::db::kpi::{daily_by_from, DimensionFilter, FactTable, ReadSource};
+    seed(&pool).await;
+    let org = insightops::db::orgs::by_slug(&pool, "acme").await.expect("query").expect("org").id;
+    let (start, end) = (NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"), NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"));
+    let emea_web = DimensionFilter { region: vec!["EMEA".into()], channel: vec!["web".into(), "mobile".into()], ..Default::default() };
+    for metric in ["revenue", "conversion_rate", "active_users"] {
+        for (filter, by, rollup) in [
+            (DimensionFilter::default(), None, ReadSource::Totals),
+            (DimensionFilter::default(), Some(Dimension::Segment), ReadSource::Cube),
+            (emea_web.clone(), Some(Dimension::Channel), ReadSource::Cube),
+        ] {
+            assert_eq!(ReadSource::for_query(FactTable::Kpi, &filter, by), rollup);
+            let fast = daily_by_from(&pool, org, FactTable::Kpi, rollup, metric, &filter, by, start, end).await.expect("rollup query");
+            let slow = daily_by_from(&pool, org, FactTable::Kpi, ReadSource::Facts, metric, &filter, by, start, end).await.expect("fact query");
+            assert_eq!(fast.len(), slow.len(), "{metric} {by:?}");
+            assert!(!fast.is_empty());
+            for (a, b) in fast.iter().zip(&slow) {
+                assert_eq!((a.day, &a.member), (b.day, &b.member));
+                assert!(close(a.value, b.value), "{metric} {by:?} {}: {} vs {}", a.day, a.value, b.value);
+            }
+        }
+    }
+    // Product is not in the cube: a product filter reads the facts.
+    let pro = DimensionFilter { product: vec!["pro".into()], ..Default::default() };
+    assert_eq!(ReadSource::for_query(FactTable::Kpi, &pro, None), ReadSource::Facts);
+    assert_eq!(ReadSource::for_query(FactTable::Kpi, &DimensionFilter::default(), Some(Dimension::Product)), ReadSource::Facts);
+}
