@@ -28,7 +28,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
-    let state = AppState { leptos_options: leptos_options(&config), pool, config };
+    let state = AppState { leptos_options: leptos_options(&config), pool, config, exec_cache: Default::default() };
     let routes = generate_route_list(App);
     Router::new()
         .route("/api/health", get(crate::health::health))

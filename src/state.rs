@@ -14,6 +14,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub config: Arc<Config>,
+    pub exec_cache: crate::exec::cache::ExecCache,
 }
 
 impl AppState {

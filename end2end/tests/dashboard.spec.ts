@@ -89,6 +89,12 @@ test('filter, drill twice by clicking bars, check totals, climb back with the br
   );
   expect(Math.abs(total - expected)).toBeLessThan(0.01);
 
+  // The browser's back button climbs one level, forward returns.
+  await page.goBack();
+  await expect(crumbs).toHaveText(['All regions', region]);
+  await page.goForward();
+  await expect(crumbs).toHaveText(['All regions', region, segment]);
+
   // Back to the top with the breadcrumb; the channel filter is still there.
   await crumbs.first().getByRole('link').click();
   await expect(page).not.toHaveURL(/drill=/);
@@ -116,6 +122,11 @@ test('malformed URLs explain themselves instead of failing', async ({ page }) =>
     expect(response?.status()).toBeLessThan(500);
     await expect(page.getByRole('alert')).toContainText(message);
   }
+});
+
+test('a range without data says so', async ({ page }) => {
+  await page.goto('/dashboard?from=2001-01-01&to=2001-01-31');
+  await expect(page.getByTestId('no-data')).toContainText('No data for this combination');
 });
 
 test('the dashboard has no serious accessibility violations', async ({ page }) => {

@@ -39,6 +39,16 @@ test('quarter view and the period picker stay in the URL', async ({ page }) => {
   await expect(page.locator('h1')).toContainText(/Board summary · \d{4}$/);
 });
 
+test('the board page prints without navigation or pickers', async ({ page }) => {
+  await page.goto('/exec');
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.locator('header.topbar')).toBeHidden();
+  await expect(page.locator('.period-switcher')).toBeHidden();
+  await expect(page.locator('.filters')).toBeHidden();
+  await expect(page.locator('.kpi-card').first()).toBeVisible();
+  await expect(page.getByTestId('what-changed')).toBeVisible();
+});
+
 test('the board page has no serious accessibility violations', async ({ page }) => {
   await page.goto('/exec');
   await expect(page.locator('.kpi-card').first()).toBeVisible();

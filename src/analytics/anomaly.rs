@@ -469,8 +469,9 @@ fn std_dev_iter(mut values: impl Iterator<Item = f64>) -> Option<f64> {
 /// OLS slope of the 14 days ending at `index` (missing days skipped).
 fn recent_slope(values: &[Option<f64>], index: usize) -> Option<f64> {
     let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for i in index.saturating_sub(13)..=index {
-        if let Some(y) = values[i] {
+    let from = index.saturating_sub(13);
+    for (i, value) in values.iter().enumerate().take(index + 1).skip(from) {
+        if let Some(y) = *value {
             let x = i as f64;
             n += 1.0;
             sx += x;

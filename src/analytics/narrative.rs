@@ -254,7 +254,7 @@ pub fn metric_facts(inputs: &FactInputs<'_>) -> Vec<Fact> {
         }
     }
     let mut flagged: Vec<&AnomalyScore> = inputs.anomalies.iter().filter(|a| a.severity >= Some(Severity::Warning)).collect();
-    flagged.sort_by(|a, b| b.date.cmp(&a.date));
+    flagged.sort_by_key(|a| std::cmp::Reverse(a.date));
     facts.extend(flagged.into_iter().map(|a| Fact::Anomaly {
         metric: metric(),
         date: a.date,

@@ -41,12 +41,21 @@ pub async fn refresh_rollups(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Res
     for statement in [
         "DELETE FROM io_kpi_cube_daily WHERE org_id = $1",
         "DELETE FROM io_kpi_total_daily WHERE org_id = $1",
+        "DELETE FROM io_kpi_member_daily WHERE org_id = $1",
         "INSERT INTO io_kpi_cube_daily (org_id, metric_key, kpi_date, region, segment, channel, value_sum, cell_count)
          SELECT org_id, metric_key, kpi_date, region, segment, channel, sum(value)::float8, count(*)
          FROM io_kpi_daily WHERE org_id = $1 GROUP BY 1, 2, 3, 4, 5, 6",
         "INSERT INTO io_kpi_total_daily (org_id, metric_key, kpi_date, value_sum, cell_count)
          SELECT org_id, metric_key, kpi_date, sum(value_sum), sum(cell_count)
          FROM io_kpi_cube_daily WHERE org_id = $1 GROUP BY 1, 2, 3",
+        "INSERT INTO io_kpi_member_daily (org_id, metric_key, kpi_date, dimension, member, value_sum, cell_count)
+         SELECT org_id, metric_key, kpi_date, 'product', product, sum(value)::float8, count(*)
+         FROM io_kpi_daily WHERE org_id = $1 GROUP BY 1, 2, 3, 5",
+        "INSERT INTO io_kpi_member_daily (org_id, metric_key, kpi_date, dimension, member, value_sum, cell_count)
+         SELECT org_id, metric_key, kpi_date, d.dimension, d.member, sum(value_sum), sum(cell_count)
+         FROM io_kpi_cube_daily
+         CROSS JOIN LATERAL (VALUES ('region', region), ('segment', segment), ('channel', channel)) AS d (dimension, member)
+         WHERE org_id = $1 GROUP BY 1, 2, 3, 4, 5",
     ] {
         sqlx::query(statement).bind(org_id).execute(&mut *conn).await?;
     }
@@ -62,12 +71,18 @@ pub enum ReadSource {
     Cube,
     /// KPI totals per day (`io_kpi_total_daily`).
     Totals,
+    /// KPI totals per day and value of one dimension, nothing filtered (`io_kpi_member_daily`).
+    Members,
 }
 
 impl ReadSource {
     pub fn for_query(table: FactTable, filter: &DimensionFilter, by: Option<Dimension>) -> ReadSource {
         let needs = |d: Dimension| !filter.values(d).is_empty() || by == Some(d);
-        if table == FactTable::Signal || needs(Dimension::Product) {
+        if table == FactTable::Signal {
+            ReadSource::Facts
+        } else if by.is_some() && filter.is_empty() {
+            ReadSource::Members
+        } else if needs(Dimension::Product) {
             ReadSource::Facts
         } else if [Dimension::Region, Dimension::Segment, Dimension::Channel].into_iter().any(needs) {
             ReadSource::Cube
@@ -79,9 +94,6 @@ impl ReadSource {
 
 pub use crate::model::DimensionFilter;
 use crate::model::Dimension;
-
-/// sum = Σ value_sum; avg = Σ value_sum / Σ cell_count (the mean over the underlying fact rows).
-const AGGREGATED_VALUE: &str = "CASE WHEN m.aggregation = 'avg' THEN sum(f.value_sum) / sum(f.cell_count) ELSE sum(f.value_sum) END";
 
 /// One day of one metric, split by the values of a dimension (`member` is `None` for the total).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -122,12 +134,30 @@ pub async fn daily_by_from(
     end: NaiveDate,
 ) -> Result<Vec<MemberDayValue>, sqlx::Error> {
     let (facts, date_col, key_col) = table.columns();
+    // The metric's rule picks the SQL aggregate, so the big read needs no join to the catalogue.
+    let aggregation: Option<String> = sqlx::query_scalar("SELECT aggregation FROM io_metric WHERE org_id = $1 AND key = $2")
+        .bind(org_id)
+        .bind(metric_key)
+        .fetch_optional(pool)
+        .await?;
+    let avg = aggregation.as_deref() == Some("avg");
     let (source, date_col, key_col, value) = match read {
-        ReadSource::Facts => (facts, date_col, key_col, "CASE WHEN m.aggregation = 'avg' THEN avg(f.value) ELSE sum(f.value) END"),
-        ReadSource::Cube => ("io_kpi_cube_daily", "kpi_date", "metric_key", AGGREGATED_VALUE),
-        ReadSource::Totals => ("io_kpi_total_daily", "kpi_date", "metric_key", AGGREGATED_VALUE),
+        ReadSource::Facts => (facts, date_col, key_col, if avg { "avg(f.value)" } else { "sum(f.value)" }),
+        ReadSource::Cube | ReadSource::Totals | ReadSource::Members => {
+            let source = match read {
+                ReadSource::Cube => "io_kpi_cube_daily",
+                ReadSource::Totals => "io_kpi_total_daily",
+                _ => "io_kpi_member_daily",
+            };
+            // sum = Σ value_sum; avg = Σ value_sum / Σ cell_count (the mean over the fact rows).
+            (source, "kpi_date", "metric_key", if avg { "sum(f.value_sum) / sum(f.cell_count)" } else { "sum(f.value_sum)" })
+        }
     };
-    let member = by.map_or("NULL::text".to_string(), |d| format!("f.{}", d.as_str()));
+    let (member, member_filter) = match (read, by) {
+        (ReadSource::Members, Some(d)) => ("f.member".to_string(), format!(" AND f.dimension = '{}'", d.as_str())),
+        (_, Some(d)) => (format!("f.{}", d.as_str()), String::new()),
+        (_, None) => ("NULL::text".to_string(), String::new()),
+    };
     // Only the columns the source has; `for_query` never picks a source lacking a filtered one.
     let dimension_filters: String = Dimension::ALL
         .iter()
@@ -135,19 +165,18 @@ pub async fn daily_by_from(
         .filter(|(_, d)| match read {
             ReadSource::Facts => true,
             ReadSource::Cube => **d != Dimension::Product,
-            ReadSource::Totals => false,
+            ReadSource::Totals | ReadSource::Members => false,
         })
         .map(|(i, d)| format!(" AND (cardinality(${n}::text[]) = 0 OR f.{c} = ANY(${n}))", n = i + 3, c = d.as_str()))
         .collect();
     let statement = format!(
         "SELECT f.{date_col} AS day, {member} AS member, ({value})::float8 AS value
          FROM {source} f
-         JOIN io_metric m ON m.org_id = f.org_id AND m.key = f.{key_col}
          WHERE f.org_id = $1 AND f.{key_col} = $2 AND f.{date_col} BETWEEN $7 AND $8
            -- Every parameter appears once, so its type is known even for a source without dimensions.
            AND cardinality($3::text[]) + cardinality($4::text[]) + cardinality($5::text[]) + cardinality($6::text[]) >= 0
-           {dimension_filters}
-         GROUP BY 1, 2, m.aggregation
+           {dimension_filters}{member_filter}
+         GROUP BY 1, 2
          ORDER BY 1, 2"
     );
     sqlx::query_as::<_, MemberDayValue>(&statement)
@@ -161,6 +190,45 @@ pub async fn daily_by_from(
         .bind(end)
         .fetch_all(pool)
         .await
+}
+
+/// One dimension value's totals of a summed KPI over two periods.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MemberPeriods {
+    pub member: Option<String>,
+    pub previous: f64,
+    pub current: f64,
+}
+
+/// Per value of `by`, a summed KPI's total over `[previous_start, current_start)` and over
+/// `[current_start, current_end]`, computed in the database from the member rollup, so a board
+/// page's driver breakdown moves a few dozen rows instead of one per member and day.
+pub async fn member_period_totals(
+    pool: &PgPool,
+    org_id: Uuid,
+    metric_key: &str,
+    by: Dimension,
+    previous_start: NaiveDate,
+    current_start: NaiveDate,
+    current_end: NaiveDate,
+) -> Result<Vec<MemberPeriods>, sqlx::Error> {
+    sqlx::query_as::<_, MemberPeriods>(
+        "SELECT member,
+                coalesce(sum(value_sum) FILTER (WHERE kpi_date < $5), 0)::float8 AS previous,
+                coalesce(sum(value_sum) FILTER (WHERE kpi_date >= $5), 0)::float8 AS current
+         FROM io_kpi_member_daily
+         WHERE org_id = $1 AND metric_key = $2 AND dimension = $3 AND kpi_date BETWEEN $4 AND $6
+         GROUP BY member
+         ORDER BY member",
+    )
+    .bind(org_id)
+    .bind(metric_key)
+    .bind(by.as_str())
+    .bind(previous_start)
+    .bind(current_start)
+    .bind(current_end)
+    .fetch_all(pool)
+    .await
 }
 
 /// Every value each dimension takes in the org's data, sorted.
@@ -188,6 +256,14 @@ pub async fn record_dimension_values(conn: &mut sqlx::PgConnection, org_id: Uuid
         }
     }
     Ok(())
+}
+
+/// The last day in the KPI totals rollup: the cheap "has new data arrived" check.
+pub async fn latest_total_day(pool: &PgPool, org_id: Uuid) -> Result<Option<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar("SELECT max(kpi_date) FROM io_kpi_total_daily WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_one(pool)
+        .await
 }
 
 /// The last day with any KPI data for the org; dashboards are "as of" this day.

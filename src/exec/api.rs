@@ -15,7 +15,8 @@ pub async fn get_exec_summary(grain: String, period: String) -> Result<ExecSumma
         async {
             let query = super::ExecQuery::parse(Some(&grain), Some(&period))?;
             let state = AppState::current()?;
-            super::service::exec_summary(&state.pool, &state.config.app.default_org, &query, &state.config.analytics).await
+            let org = &state.config.app.default_org;
+            super::service::cached_exec_summary(&state.pool, &state.exec_cache, org, &query, &state.config.analytics).await
         }
         .await,
     )

@@ -2,6 +2,8 @@
 //! the previous period and the same period last year, what changed and why, open anomalies.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod cache;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -16,7 +18,7 @@ use crate::analytics::Direction;
 use crate::error::AppError;
 
 /// The board page's choices, from the URL: `?grain=month|quarter|year&period=YYYY-MM-DD`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ExecQuery {
     pub grain: Granularity,
     /// Any day of the period to show; `None`: the last complete one.

@@ -16,7 +16,7 @@ use crate::analytics::narrative::{metric_facts, Fact, FactInputs, MetricRef};
 use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
 use crate::dashboard::{DashboardQuery, RangePreset};
 use crate::db;
-use crate::db::kpi::{DimensionFilter, FactTable};
+use crate::db::kpi::DimensionFilter;
 use crate::db::metrics::{MetricDef, MetricKind};
 use crate::error::AppError;
 use crate::model::Dimension;
@@ -31,6 +31,27 @@ const MAX_ANOMALIES: usize = 8;
 fn dashboard_link(metric: &str, from: chrono::NaiveDate, to: chrono::NaiveDate, filter: DimensionFilter) -> String {
     DashboardQuery { metric: Some(metric.to_string()), range: RangePreset::Custom, from: Some(from), to: Some(to), filter, ..DashboardQuery::default() }
         .href()
+}
+
+/// [`exec_summary`] through the cache: reused while younger than a minute and built from data
+/// ending on the org's current last day.
+pub async fn cached_exec_summary(
+    pool: &PgPool,
+    cache: &super::cache::ExecCache,
+    org_slug: &str,
+    query: &ExecQuery,
+    config: &AnalyticsConfig,
+) -> Result<ExecSummary, AppError> {
+    if let Some(org) = db::orgs::by_slug(pool, org_slug).await? {
+        if let Some(as_of) = db::kpi::latest_total_day(pool, org.id).await? {
+            if let Some(hit) = cache.get(org_slug, query, as_of) {
+                return Ok(hit);
+            }
+        }
+    }
+    let summary = exec_summary(pool, org_slug, query, config).await?;
+    cache.put(org_slug, query, &summary);
+    Ok(summary)
 }
 
 pub async fn exec_summary(pool: &PgPool, org_slug: &str, query: &ExecQuery, config: &AnalyticsConfig) -> Result<ExecSummary, AppError> {
@@ -151,19 +172,11 @@ async fn what_changed(
         let mut drivers: Vec<DriverBreakdown> = Vec::new();
         if m.aggregation == Aggregation::Sum {
             for d in Dimension::ALL {
-                let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &m.key, &DimensionFilter::default(), Some(d), previous.start, current.end).await?;
-                let mut slices: HashMap<String, SliceTotals> = HashMap::new();
-                for r in rows {
-                    let name = r.member.unwrap_or_else(|| "(none)".into());
-                    let slice = slices.entry(name.clone()).or_insert(SliceTotals { value: name, previous: 0.0, current: 0.0 });
-                    if r.day >= current.start {
-                        slice.current += r.value;
-                    } else {
-                        slice.previous += r.value;
-                    }
-                }
-                let mut slices: Vec<SliceTotals> = slices.into_values().collect();
-                slices.sort_by(|a, b| a.value.cmp(&b.value));
+                let rows = db::kpi::member_period_totals(pool, org_id, &m.key, d, previous.start, current.start, current.end).await?;
+                let slices: Vec<SliceTotals> = rows
+                    .into_iter()
+                    .map(|r| SliceTotals { value: r.member.unwrap_or_else(|| "(none)".into()), previous: r.previous, current: r.current })
+                    .collect();
                 drivers.push(decompose(d.as_str(), &slices));
             }
         }

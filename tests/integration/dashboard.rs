@@ -107,7 +107,9 @@ async fn the_rollups_agree_with_the_facts(pool: PgPool) {
     for metric in ["revenue", "conversion_rate", "active_users"] {
         for (filter, by, rollup) in [
             (DimensionFilter::default(), None, ReadSource::Totals),
-            (DimensionFilter::default(), Some(Dimension::Segment), ReadSource::Cube),
+            (DimensionFilter::default(), Some(Dimension::Segment), ReadSource::Members),
+            (DimensionFilter::default(), Some(Dimension::Product), ReadSource::Members),
+            (emea_web.clone(), Some(Dimension::Segment), ReadSource::Cube),
             (emea_web.clone(), Some(Dimension::Channel), ReadSource::Cube),
         ] {
             assert_eq!(ReadSource::for_query(FactTable::Kpi, &filter, by), rollup);
@@ -121,8 +123,23 @@ async fn the_rollups_agree_with_the_facts(pool: PgPool) {
             }
         }
     }
+    // The board page's period totals per member match the facts, day by day summed.
+    let split = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
+    let periods = insightops::db::kpi::member_period_totals(&pool, org, "revenue", Dimension::Product, start, split, end).await.expect("periods");
+    let facts = daily_by_from(&pool, org, FactTable::Kpi, ReadSource::Facts, "revenue", &DimensionFilter::default(), Some(Dimension::Product), start, end)
+        .await
+        .expect("facts");
+    assert_eq!(periods.len(), 2, "core and pro");
+    for p in &periods {
+        let sum = |keep: &dyn Fn(NaiveDate) -> bool| -> f64 {
+            facts.iter().filter(|r| r.member == p.member && keep(r.day)).map(|r| r.value).sum()
+        };
+        assert!(close(p.previous, sum(&|d| d < split)), "{:?} previous", p.member);
+        assert!(close(p.current, sum(&|d| d >= split)), "{:?} current", p.member);
+    }
+
     // Product is not in the cube: a product filter reads the facts.
     let pro = DimensionFilter { product: vec!["pro".into()], ..Default::default() };
     assert_eq!(ReadSource::for_query(FactTable::Kpi, &pro, None), ReadSource::Facts);
-    assert_eq!(ReadSource::for_query(FactTable::Kpi, &DimensionFilter::default(), Some(Dimension::Product)), ReadSource::Facts);
+    assert_eq!(ReadSource::for_query(FactTable::Kpi, &pro, Some(Dimension::Region)), ReadSource::Facts);
 }
