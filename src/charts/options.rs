@@ -62,9 +62,11 @@ pub fn trend_chart(label: &str, unit: &str, daily: &[DailyValue], anomalies: &[A
         })
         .chain(pad(future.len()))
         .collect();
+    // The band's two helper series stay out of the legend.
+    let legend: Vec<&str> = if future.is_empty() { vec![label, "Anomaly"] } else { vec![label, "Forecast", "Anomaly"] };
     let mut chart = Chart::new()
         .grid(grid())
-        .legend(Legend::new().top(0))
+        .legend(Legend::new().top(0).data(legend))
         .tooltip(Tooltip::new().trigger(Trigger::Item))
         .x_axis(Axis::new().type_(AxisType::Category).data(dates))
         .y_axis(Axis::new().type_(AxisType::Value).scale(true).name(unit))
@@ -108,6 +110,17 @@ pub fn trend_chart(label: &str, unit: &str, daily: &[DailyValue], anomalies: &[A
             .item_style(ItemStyle::new().color(ANOMALY))
             .data(markers),
     )
+}
+
+/// A bare line for a KPI card: no axes or labels, the card and its table carry the numbers.
+pub fn sparkline(label: &str, series: &[DailyValue]) -> Chart {
+    let dates: Vec<String> = series.iter().map(|p| p.date.to_string()).collect();
+    Chart::new()
+        .grid(Grid::new().left(4).right(4).top(6).bottom(6))
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .x_axis(Axis::new().type_(AxisType::Category).show(false).data(dates))
+        .y_axis(Axis::new().type_(AxisType::Value).scale(true).show(false))
+        .series(Line::new().name(label).show_symbol(false).item_style(ItemStyle::new().color(ACTUAL)).data(series.iter().map(|p| p.value).collect()))
 }
 
 /// Weekly totals (or averages) as columns.
@@ -228,6 +241,7 @@ mod tests {
         assert_eq!(markers[0], serde_json::Value::Null);
         assert_eq!(markers[1]["name"], "2026-03-02: 10 vs expected 4 (normal 3 to 5), critical");
         assert_eq!(json["series"].as_array().map(Vec::len), Some(2), "no forecast, no band series");
+        assert_eq!(json["legend"]["data"], serde_json::json!([{"name": "Orders"}, {"name": "Anomaly"}]));
     }
 
     #[test]

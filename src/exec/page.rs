@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::api::get_exec_summary;
 use super::{ExecCard, ExecQuery, ExecSummary, LinkedFact};
 use crate::analytics::delta::{ChangeAssessment, Delta};
-use crate::charts::options::daily_line;
+use crate::charts::options::sparkline;
 use crate::charts::EChart;
 use crate::format::{format_relative, format_value};
 use crate::overview::page::ErrorPanel;
@@ -123,6 +123,27 @@ fn FactList(facts: Vec<LinkedFact>, empty: &'static str, testid: &'static str) -
     .into_any()
 }
 
+/// "Revenue, last 12 months: $2.88M in 2025-11 to $3.25M in 2026-10; high $3.65M in 2026-03."
+fn sparkline_summary(card: &ExecCard) -> String {
+    let known: Vec<(&str, f64)> = card.history.iter().filter_map(|p| Some((p.period.label.as_str(), p.aggregate.value?))).collect();
+    let (Some(first), Some(last)) = (known.first(), known.last()) else {
+        return format!("{} has no history to draw.", card.label);
+    };
+    let high = known.iter().copied().fold(*first, |best, p| if p.1 > best.1 { p } else { best });
+    let v = |x: f64| format_value(x, &card.unit);
+    format!(
+        "{}, last {} periods: {} in {} to {} in {}; high {} in {}.",
+        card.label,
+        known.len(),
+        v(first.1),
+        first.0,
+        v(last.1),
+        last.0,
+        v(high.1),
+        high.0
+    )
+}
+
 #[component]
 fn ExecCardView(card: ExecCard, previous: String, last_year: String) -> impl IntoView {
     let value = card.vs_previous.current.map(|v| format_value(v, &card.unit)).unwrap_or_else(|| "No data".into());
@@ -131,16 +152,7 @@ fn ExecCardView(card: ExecCard, previous: String, last_year: String) -> impl Int
         .iter()
         .filter_map(|p| Some(crate::analytics::DailyValue::new(p.period.start, p.aggregate.value?)))
         .collect();
-    let spark_summary = format!(
-        "{} over the last {} periods: {}.",
-        card.label,
-        card.history.len(),
-        card.history
-            .iter()
-            .map(|p| format!("{} {}", p.period.label, p.aggregate.value.map(|v| format_value(v, &card.unit)).unwrap_or_else(|| "no data".into())))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let spark_summary = sparkline_summary(&card);
     let rows = card
         .history
         .iter()
@@ -168,7 +180,7 @@ fn ExecCardView(card: ExecCard, previous: String, last_year: String) -> impl Int
             <p class="kpi-value" data-testid="exec-value">{value}</p>
             <div data-testid="vs-previous">{delta_line(&card.vs_previous, &previous)}</div>
             <div data-testid="vs-last-year">{delta_line(&card.vs_last_year, &last_year)}</div>
-            <EChart id=format!("spark-{}", card.metric_key) option=daily_line(&card.label, &card.unit, &points) summary=spark_summary>
+            <EChart id=format!("spark-{}", card.metric_key) option=sparkline(&card.label, &points) summary=spark_summary>
                 <table><caption>{format!("{} by period", card.label)}</caption>
                     <thead><tr><th scope="col">"Period"</th><th scope="col">{card.label.clone()}</th></tr></thead>
                     <tbody>{rows}</tbody>
