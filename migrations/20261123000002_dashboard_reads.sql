@@ -17,3 +17,12 @@ CREATE TABLE io_dimension_value (
 );
 CREATE TRIGGER io_dimension_value_touch BEFORE UPDATE ON io_dimension_value
     FOR EACH ROW EXECUTE FUNCTION io_touch_updated_at();
+
+-- Bring existing data in.
+INSERT INTO io_dimension_value (org_id, dimension, value)
+SELECT DISTINCT org_id, d.dimension, d.value
+FROM (SELECT org_id, region, segment, channel, product FROM io_kpi_daily
+      UNION SELECT org_id, region, segment, channel, product FROM io_engagement_signal_daily) f
+CROSS JOIN LATERAL (VALUES ('region', region), ('segment', segment), ('channel', channel), ('product', product)) AS d (dimension, value)
+WHERE d.value IS NOT NULL AND d.value <> ''
+ON CONFLICT DO NOTHING;
