@@ -124,6 +124,18 @@ test('malformed URLs explain themselves instead of failing', async ({ page }) =>
   }
 });
 
+test('auto-refresh reloads the data in place every 30 seconds', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.goto('/dashboard?metric=orders&range=7d&refresh=30s');
+  await expect(page.locator('#chart-trend canvas')).toHaveCount(1);
+  const first = await page.getByTestId('as-of').textContent();
+  expect(first).toContain('loaded');
+  await page.evaluate(() => ((window as any).__samePage = true));
+  // The "loaded" time is the server's: a new one means the data was fetched again.
+  await expect(page.getByTestId('as-of')).not.toHaveText(first ?? '', { timeout: 45_000 });
+  expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
+});
+
 test('a range without data says so', async ({ page }) => {
   await page.goto('/dashboard?from=2001-01-01&to=2001-01-31');
   await expect(page.getByTestId('no-data')).toContainText('No data for this combination');
