@@ -113,13 +113,13 @@ pub async fn exec_summary(pool: &PgPool, org_slug: &str, query: &ExecQuery, conf
             .filter(|s| s.date >= current.start && s.date <= current.end && s.severity >= Some(Severity::Warning))
             .collect();
         let facts = metric_facts(&FactInputs { metric: metric_ref(m), change: None, drivers: &[], anomalies: &flagged, trend: None, forecast: None });
-        for (fact, score) in facts.into_iter().zip(flagged.iter()) {
-            let from = (score.date - Duration::days(14)).max(history_start);
-            let to = (score.date + Duration::days(7)).min(as_of);
-            anomalies.push((
-                score.score.map_or(0.0, f64::abs),
-                LinkedFact { sentence: fact.sentence(), href: dashboard_link(&m.key, from, to, DimensionFilter::default()), fact },
-            ));
+        // The facts come latest first; each is paired with its own score by date, not by position.
+        for fact in facts {
+            let Fact::Anomaly { date, .. } = fact else { continue };
+            let size = flagged.iter().find(|s| s.date == date).and_then(|s| s.score).map_or(0.0, f64::abs);
+            let from = (date - Duration::days(14)).max(history_start);
+            let to = (date + Duration::days(7)).min(as_of);
+            anomalies.push((size, LinkedFact { sentence: fact.sentence(), href: dashboard_link(&m.key, from, to, DimensionFilter::default()), fact }));
         }
     }
     anomalies.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -143,3 +143,23 @@ async fn the_rollups_agree_with_the_facts(pool: PgPool) {
     assert_eq!(ReadSource::for_query(FactTable::Kpi, &pro, None), ReadSource::Facts);
     assert_eq!(ReadSource::for_query(FactTable::Kpi, &pro, Some(Dimension::Region)), ReadSource::Facts);
 }
+
+#[sqlx::test]
+async fn board_anomalies_link_to_the_days_they_describe(pool: PgPool) {
+    use insightops::analytics::calendar::Granularity;
+    use insightops::analytics::narrative::Fact;
+    use insightops::exec::service::exec_summary;
+    use insightops::exec::ExecQuery;
+    seed(&pool).await;
+    let query = ExecQuery { grain: Granularity::Month, period: None };
+    let summary = exec_summary(&pool, "acme", &query, &AnalyticsConfig::default()).await.expect("summary");
+    assert_eq!(summary.period_label, "2026-10");
+    assert!(!summary.anomalies.is_empty(), "the injected October anomalies show on the org totals");
+    for linked in &summary.anomalies {
+        let Fact::Anomaly { date, .. } = linked.fact else { panic!("not an anomaly fact: {:?}", linked.fact) };
+        let link = DashboardQuery::from_query_string(linked.href.trim_start_matches("/dashboard?")).expect("a dashboard link");
+        let (from, to) = (link.from.expect("from"), link.to.expect("to"));
+        assert!(from <= date && date <= to, "{date} outside {from}..{to}");
+        assert!(linked.sentence.contains(&date.to_string()));
+    }
+}
