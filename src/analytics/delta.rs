@@ -18,6 +18,17 @@ pub enum ChangeAssessment {
     Unknown,
 }
 
+impl ChangeAssessment {
+    /// The word pages use as a CSS class and a screen-reader cue: good, bad or neutral.
+    pub fn tone(self) -> &'static str {
+        match self {
+            ChangeAssessment::Good => "good",
+            ChangeAssessment::Bad => "bad",
+            ChangeAssessment::Unchanged | ChangeAssessment::Unknown => "neutral",
+        }
+    }
+}
+
 /// The change from `previous` to `current`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Delta {

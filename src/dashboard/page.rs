@@ -110,11 +110,7 @@ fn DashboardBody(data: DashboardData) -> impl IntoView {
 #[component]
 fn TotalCard(data: DashboardData) -> impl IntoView {
     let d = data.total;
-    let tone = match d.assessment {
-        crate::analytics::delta::ChangeAssessment::Good => "good",
-        crate::analytics::delta::ChangeAssessment::Bad => "bad",
-        _ => "neutral",
-    };
+    let tone = d.assessment.tone();
     view! {
         <article class="kpi-card total-card" aria-labelledby="total-label">
             <h2 id="total-label" class="kpi-label">{format!("{}, selection total", data.metric.label)}</h2>

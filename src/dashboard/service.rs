@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{BreakdownRow, Crumb, DashboardData, DashboardQuery, MetricOption, RangePreset};
-use crate::analytics::aggregate::combine;
+use crate::analytics::aggregate::{aggregate_window, combine};
 use crate::analytics::anomaly::{score_series, Severity};
 use crate::analytics::calendar::{aggregate_by, Granularity};
 use crate::analytics::delta::delta;
@@ -83,12 +83,14 @@ pub async fn dashboard(pool: &PgPool, org_slug: &str, query: DashboardQuery, con
     let (previous_start, previous_end) = (start - Duration::days(length), start - Duration::days(1));
     let history_start = previous_start.min(start - Duration::days(HISTORY_DAYS));
 
-    let totals = db::kpi::daily_by(pool, org.id, FactTable::Kpi, &metric.key, &selection, None, history_start, end).await?;
+    let totals = db::kpi::daily_by(pool, org.id, FactTable::Kpi, &metric.key, metric.aggregation, &selection, None, history_start, end).await?;
     let history: Vec<DailyValue> = totals.iter().map(|r| DailyValue::new(r.day, r.value)).collect();
     let in_range = |d: NaiveDate| d >= start && d <= end;
-    let in_previous = |d: NaiveDate| d >= previous_start && d <= previous_end;
-    let window = |from: &dyn Fn(NaiveDate) -> bool| -> Vec<f64> { history.iter().filter(|p| from(p.date)).map(|p| p.value).collect() };
-    let total = delta(combine(metric.aggregation, &window(&in_range)), combine(metric.aggregation, &window(&in_previous)), metric.direction);
+    let total = delta(
+        aggregate_window(&history, start, end, metric.aggregation).value,
+        aggregate_window(&history, previous_start, previous_end, metric.aggregation).value,
+        metric.direction,
+    );
     let daily: Vec<DailyValue> = history.iter().copied().filter(|p| in_range(p.date)).collect();
 
     let anomalies: Vec<crate::analytics::anomaly::AnomalyScore> = score_series(&history, &config.anomaly)
@@ -162,11 +164,11 @@ async fn breakdown(
     (start, end): (NaiveDate, NaiveDate),
     (previous_start, previous_end): (NaiveDate, NaiveDate),
 ) -> Result<Vec<BreakdownRow>, AppError> {
-    let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &metric.key, selection, Some(by), previous_start, end).await?;
+    let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &metric.key, metric.aggregation, selection, Some(by), previous_start, end).await?;
     let members = group_by_member(&rows);
     let versus_totals: BTreeMap<String, f64> = match versus {
         Some(v) => {
-            let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &v.key, selection, Some(by), start, end).await?;
+            let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &v.key, v.aggregation, selection, Some(by), start, end).await?;
             group_by_member(&rows)
                 .into_iter()
                 .filter_map(|(member, days)| Some((member, combine(v.aggregation, &days.iter().map(|p| p.value).collect::<Vec<_>>())?)))
@@ -177,9 +179,8 @@ async fn breakdown(
     let mut out: Vec<BreakdownRow> = members
         .into_iter()
         .map(|(member, days)| {
-            let pick = |from: NaiveDate, to: NaiveDate| days.iter().filter(|p| p.date >= from && p.date <= to).map(|p| p.value).collect::<Vec<f64>>();
-            let value = combine(metric.aggregation, &pick(start, end));
-            let previous = combine(metric.aggregation, &pick(previous_start, previous_end));
+            let value = aggregate_window(&days, start, end, metric.aggregation).value;
+            let previous = aggregate_window(&days, previous_start, previous_end, metric.aggregation).value;
             BreakdownRow {
                 versus: versus_totals.get(&member).copied(),
                 daily: days.into_iter().filter(|p| p.date >= start && p.date <= end).collect(),

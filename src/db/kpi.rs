@@ -93,6 +93,7 @@ impl ReadSource {
 }
 
 pub use crate::model::DimensionFilter;
+use crate::analytics::Aggregation;
 use crate::model::Dimension;
 
 /// One day of one metric, split by the values of a dimension (`member` is `None` for the total).
@@ -112,12 +113,14 @@ pub async fn daily_by(
     org_id: Uuid,
     table: FactTable,
     metric_key: &str,
+    aggregation: Aggregation,
     filter: &DimensionFilter,
     by: Option<Dimension>,
     start: NaiveDate,
     end: NaiveDate,
 ) -> Result<Vec<MemberDayValue>, sqlx::Error> {
-    daily_by_from(pool, org_id, table, ReadSource::for_query(table, filter, by), metric_key, filter, by, start, end).await
+    let read = ReadSource::for_query(table, filter, by);
+    daily_by_from(pool, org_id, table, read, metric_key, aggregation, filter, by, start, end).await
 }
 
 /// [`daily_by`] from a chosen source; tests use it to prove the rollups agree with the facts.
@@ -128,19 +131,15 @@ pub async fn daily_by_from(
     table: FactTable,
     read: ReadSource,
     metric_key: &str,
+    aggregation: Aggregation,
     filter: &DimensionFilter,
     by: Option<Dimension>,
     start: NaiveDate,
     end: NaiveDate,
 ) -> Result<Vec<MemberDayValue>, sqlx::Error> {
     let (facts, date_col, key_col) = table.columns();
-    // The metric's rule picks the SQL aggregate, so the big read needs no join to the catalogue.
-    let aggregation: Option<String> = sqlx::query_scalar("SELECT aggregation FROM io_metric WHERE org_id = $1 AND key = $2")
-        .bind(org_id)
-        .bind(metric_key)
-        .fetch_optional(pool)
-        .await?;
-    let avg = aggregation.as_deref() == Some("avg");
+    // The caller's rule picks the SQL aggregate, so the big read needs no join to the catalogue.
+    let avg = aggregation == Aggregation::Avg;
     let (source, date_col, key_col, value) = match read {
         ReadSource::Facts => (facts, date_col, key_col, if avg { "avg(f.value)" } else { "sum(f.value)" }),
         ReadSource::Cube | ReadSource::Totals | ReadSource::Members => {
@@ -242,28 +241,22 @@ pub async fn dimension_values(pool: &PgPool, org_id: Uuid) -> Result<Vec<(Dimens
 }
 
 /// Records the dimension values present in the org's facts; run by loaders in their transaction.
+/// One pass over each fact table, the same statement the migration used to backfill.
 pub async fn record_dimension_values(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
-    for table in [FactTable::Kpi, FactTable::Signal] {
-        let (source, _, _) = table.columns();
-        for d in Dimension::ALL {
-            let column = d.as_str();
-            let statement = format!(
-                "INSERT INTO io_dimension_value (org_id, dimension, value)
-                 SELECT DISTINCT $1, '{column}', {column} FROM {source} WHERE org_id = $1 AND {column} IS NOT NULL
-                 ON CONFLICT DO NOTHING"
-            );
-            sqlx::query(&statement).bind(org_id).execute(&mut *conn).await?;
-        }
-    }
+    sqlx::query(
+        "INSERT INTO io_dimension_value (org_id, dimension, value)
+         SELECT DISTINCT $1::uuid, d.dimension, d.value
+         FROM (SELECT region, segment, channel, product FROM io_kpi_daily WHERE org_id = $1
+               UNION SELECT region, segment, channel, product FROM io_engagement_signal_daily WHERE org_id = $1) f
+         CROSS JOIN LATERAL (VALUES ('region', region), ('segment', segment), ('channel', channel), ('product', product))
+             AS d (dimension, value)
+         WHERE d.value IS NOT NULL AND d.value <> ''
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(org_id)
+    .execute(conn)
+    .await?;
     Ok(())
-}
-
-/// The last day in the KPI totals rollup: the cheap "has new data arrived" check.
-pub async fn latest_total_day(pool: &PgPool, org_id: Uuid) -> Result<Option<NaiveDate>, sqlx::Error> {
-    sqlx::query_scalar("SELECT max(kpi_date) FROM io_kpi_total_daily WHERE org_id = $1")
-        .bind(org_id)
-        .fetch_one(pool)
-        .await
 }
 
 /// The last day with any KPI data for the org; dashboards are "as of" this day.

@@ -43,14 +43,6 @@ pub fn ExecPage() -> impl IntoView {
     }
 }
 
-fn tone(d: &Delta) -> &'static str {
-    match d.assessment {
-        ChangeAssessment::Good => "good",
-        ChangeAssessment::Bad => "bad",
-        _ => "neutral",
-    }
-}
-
 #[component]
 fn ExecBody(data: ExecSummary) -> impl IntoView {
     let grain = data.query.grain;
@@ -166,10 +158,10 @@ fn ExecCardView(card: ExecCard, previous: String, last_year: String) -> impl Int
             _ => "",
         };
         view! {
-            <p class=format!("kpi-delta {}", tone(d))>
+            <p class=format!("kpi-delta {}", d.assessment.tone())>
                 <span aria-hidden="true">{arrow}</span>
                 {format_relative(d.relative)}
-                <span class="visually-hidden">{format!(" ({})", tone(d))}</span>
+                <span class="visually-hidden">{format!(" ({})", d.assessment.tone())}</span>
                 <span class="kpi-delta-base">{format!(" vs {against}")}</span>
             </p>
         }

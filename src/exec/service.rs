@@ -43,7 +43,7 @@ pub async fn cached_exec_summary(
     config: &AnalyticsConfig,
 ) -> Result<ExecSummary, AppError> {
     if let Some(org) = db::orgs::by_slug(pool, org_slug).await? {
-        if let Some(as_of) = db::kpi::latest_total_day(pool, org.id).await? {
+        if let Some(as_of) = db::kpi::latest_day(pool, org.id).await? {
             if let Some(hit) = cache.get(org_slug, query, as_of) {
                 return Ok(hit);
             }

@@ -104,7 +104,8 @@ async fn the_rollups_agree_with_the_facts(pool: PgPool) {
     let org = insightops::db::orgs::by_slug(&pool, "acme").await.expect("query").expect("org").id;
     let (start, end) = (NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"), NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"));
     let emea_web = DimensionFilter { region: vec!["EMEA".into()], channel: vec!["web".into(), "mobile".into()], ..Default::default() };
-    for metric in ["revenue", "conversion_rate", "active_users"] {
+    use insightops::analytics::Aggregation;
+    for (metric, rule) in [("revenue", Aggregation::Sum), ("conversion_rate", Aggregation::Avg), ("active_users", Aggregation::Last)] {
         for (filter, by, rollup) in [
             (DimensionFilter::default(), None, ReadSource::Totals),
             (DimensionFilter::default(), Some(Dimension::Segment), ReadSource::Members),
@@ -113,8 +114,8 @@ async fn the_rollups_agree_with_the_facts(pool: PgPool) {
             (emea_web.clone(), Some(Dimension::Channel), ReadSource::Cube),
         ] {
             assert_eq!(ReadSource::for_query(FactTable::Kpi, &filter, by), rollup);
-            let fast = daily_by_from(&pool, org, FactTable::Kpi, rollup, metric, &filter, by, start, end).await.expect("rollup query");
-            let slow = daily_by_from(&pool, org, FactTable::Kpi, ReadSource::Facts, metric, &filter, by, start, end).await.expect("fact query");
+            let fast = daily_by_from(&pool, org, FactTable::Kpi, rollup, metric, rule, &filter, by, start, end).await.expect("rollup query");
+            let slow = daily_by_from(&pool, org, FactTable::Kpi, ReadSource::Facts, metric, rule, &filter, by, start, end).await.expect("fact query");
             assert_eq!(fast.len(), slow.len(), "{metric} {by:?}");
             assert!(!fast.is_empty());
             for (a, b) in fast.iter().zip(&slow) {
@@ -126,7 +127,7 @@ async fn the_rollups_agree_with_the_facts(pool: PgPool) {
     // The board page's period totals per member match the facts, day by day summed.
     let split = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
     let periods = insightops::db::kpi::member_period_totals(&pool, org, "revenue", Dimension::Product, start, split, end).await.expect("periods");
-    let facts = daily_by_from(&pool, org, FactTable::Kpi, ReadSource::Facts, "revenue", &DimensionFilter::default(), Some(Dimension::Product), start, end)
+    let facts = daily_by_from(&pool, org, FactTable::Kpi, ReadSource::Facts, "revenue", Aggregation::Sum, &DimensionFilter::default(), Some(Dimension::Product), start, end)
         .await
         .expect("facts");
     assert_eq!(periods.len(), 2, "core and pro");

@@ -31,7 +31,7 @@ fn overlaps(a: &AnomalySpec, b: &AnomalySpec) -> bool {
 async fn the_detector_finds_the_injected_anomalies(pool: PgPool) {
     let end = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
     run(&pool, &SeedOptions { days: 730, scale: 1, end, only_if_empty: false }).await.expect("seed demo data");
-    let (_, anomalies) = load().expect("spec");
+    let (demo, anomalies) = load().expect("spec");
     let config = AnomalyConfig::default();
     let date_of = |a: &AnomalySpec| end - chrono::Duration::days(i64::from(a.days_ago));
 
@@ -44,7 +44,8 @@ async fn the_detector_finds_the_injected_anomalies(pool: PgPool) {
             SeriesKind::Kpi => FactTable::Kpi,
             SeriesKind::Signal => FactTable::Signal,
         };
-        let rows = daily_by(&pool, org.id, table, &a.metric, &filter_of(a), None, end - chrono::Duration::days(729), end)
+        let series_spec = demo.metrics.iter().chain(&demo.signals).find(|m| m.key == a.metric).expect("a defined metric");
+        let rows = daily_by(&pool, org.id, table, &a.metric, series_spec.aggregation, &filter_of(a), None, end - chrono::Duration::days(729), end)
             .await
             .expect("slice query");
         assert_eq!(rows.len(), 730, "{} {} has every day", a.org, a.metric);
