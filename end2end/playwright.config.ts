@@ -9,6 +9,11 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
+  projects: [
+    { name: 'setup', testMatch: /auth\.setup\.ts/ },
+    // Page specs run signed in as the acme admin; auth.spec.ts signs in by itself.
+    { name: 'app', dependencies: ['setup'], use: { storageState: '.auth/admin.json' } },
+  ],
   use: {
     baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3107',
     trace: 'off',

@@ -1,11 +1,16 @@
-//! The HTML shell and the root component with its routes.
+//! The HTML shell and the root component with its routes and role-aware navigation.
 //! Pages live in their feature folders; this file only wires them together.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, StaticSegment};
 
+use crate::admin::page::{AuditLogPage, UsersPage};
+use crate::auth::api::current_user;
+use crate::auth::page::{AccountMenu, LoginPage};
+use crate::auth::{Capability, Role};
 use crate::dashboard::page::DashboardPage;
 use crate::exec::page::ExecPage;
 use crate::overview::page::ExecOverviewPage;
@@ -31,6 +36,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every page in the navigation with the capability it needs; the menu shows only what the
+/// signed-in role may open.
+const NAV: [(&str, &str, Capability); 5] = [
+    ("/", "Overview", Capability::ViewOverview),
+    ("/exec", "Board summary", Capability::ViewBoardSummary),
+    ("/dashboard", "Dashboard", Capability::ViewDashboards),
+    ("/admin/users", "Users", Capability::ManageUsers),
+    ("/admin/audit", "Audit log", Capability::ViewAuditLog),
+];
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -39,23 +54,50 @@ pub fn App() -> impl IntoView {
         <Title text="InsightOps"/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="topbar">
-                <a href="/" class="brand">"InsightOps"</a>
-                <nav aria-label="Main">
-                    <A href="/">"Overview"</A>
-                    <A href="/exec">"Board summary"</A>
-                    <A href="/dashboard">"Dashboard"</A>
-                </nav>
-            </header>
+            <TopBar/>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     // Async: the whole page, numbers included, is in the first HTML response.
                     <Route path=StaticSegment("") view=ExecOverviewPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("exec") view=ExecPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditLogPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Brand, the role's navigation and the account menu; asked again on every navigation so a
+/// sign-in, sign-out or ended session shows at once.
+#[component]
+fn TopBar() -> impl IntoView {
+    let location = use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| current_user());
+    view! {
+        <header class="topbar">
+            <a href="/" class="brand">"InsightOps"</a>
+            <Transition fallback=|| ()>
+                {move || user.get().map(|result| match result {
+                    Ok(Some(user)) => view! { <MainNav role=user.role/><AccountMenu user/> }.into_any(),
+                    _ => view! { <a href="/login" class="sign-in-link">"Sign in"</a> }.into_any(),
+                })}
+            </Transition>
+        </header>
+    }
+}
+
+#[component]
+fn MainNav(role: Role) -> impl IntoView {
+    view! {
+        <nav aria-label="Main" data-testid="main-nav">
+            {NAV.iter()
+                .filter(|(_, _, capability)| role.can(*capability))
+                .map(|(href, label, _)| view! { <A href=*href>{*label}</A> })
+                .collect_view()}
+        </nav>
     }
 }
 

@@ -44,7 +44,8 @@ pub struct Config {
     pub environment: Environment,
     pub server: ServerConfig,
     pub database: DatabaseConfig,
-    pub app: AppConfig,
+    pub auth: AuthConfig,
+    pub access: crate::auth::AccessPolicy,
     pub analytics: crate::analytics::AnalyticsConfig,
 }
 
@@ -62,10 +63,34 @@ pub struct DatabaseConfig {
     pub migrate_on_start: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppConfig {
-    /// Slug of the org the dashboards show until sign-in exists.
-    pub default_org: String,
+/// `[auth]`: sessions and sign-in throttling.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u32,
+    /// Mark the session cookie Secure (sent over https only). Unset: on in staging and prod.
+    pub secure_cookie: Option<bool>,
+    /// Failed sign-ins per account or address within the window before further attempts get 429.
+    pub max_failed_logins: u32,
+    pub failed_login_window_minutes: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig { session_idle_minutes: 480, secure_cookie: None, max_failed_logins: 5, failed_login_window_minutes: 15 }
+    }
+}
+
+impl AuthConfig {
+    fn validate(&self) -> Result<(), String> {
+        let in_range = |key: &str, value: u32, range: std::ops::RangeInclusive<u32>| {
+            if range.contains(&value) { Ok(()) } else { Err(format!("`auth.{key}` = {value} is out of range; allowed: {} to {}", range.start(), range.end())) }
+        };
+        in_range("session_idle_minutes", self.session_idle_minutes, 5..=43_200)?;
+        in_range("max_failed_logins", self.max_failed_logins, 1..=100)?;
+        in_range("failed_login_window_minutes", self.failed_login_window_minutes, 1..=1440)
+    }
 }
 
 /// A configuration problem, worded for the operator who has to fix it.
@@ -92,7 +117,9 @@ struct RawConfig {
     #[serde(default)]
     database: RawDatabase,
     #[serde(default)]
-    app: RawApp,
+    auth: AuthConfig,
+    #[serde(default)]
+    access: crate::auth::AccessPolicy,
     #[serde(default)]
     analytics: crate::analytics::AnalyticsConfig,
 }
@@ -110,12 +137,6 @@ struct RawDatabase {
     url: Option<String>,
     pool_size: Option<i64>,
     migrate_on_start: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawApp {
-    default_org: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/insightops";
@@ -206,12 +227,11 @@ impl Config {
             )));
         }
 
-        let default_org = raw.app.default_org.unwrap_or_else(|| "acme".to_string());
-        if default_org.trim().is_empty() {
-            return Err(file_err("`app.default_org` must name an org slug, e.g. \"acme\"".into()));
-        }
-
         raw.analytics.validate().map_err(file_err)?;
+        raw.auth.validate().map_err(file_err)?;
+        raw.access.validate().map_err(file_err)?;
+        let mut auth = raw.auth;
+        auth.secure_cookie = Some(auth.secure_cookie.unwrap_or(matches!(environment, Environment::Staging | Environment::Prod)));
 
         Ok(Config {
             analytics: raw.analytics,
@@ -222,7 +242,8 @@ impl Config {
                 pool_size: pool_size as u32,
                 migrate_on_start: raw.database.migrate_on_start.unwrap_or(true),
             },
-            app: AppConfig { default_org },
+            auth,
+            access: raw.access,
         })
     }
 }
@@ -264,7 +285,10 @@ mod tests {
         assert_eq!(config.database.url, DEFAULT_DATABASE_URL);
         assert_eq!(config.database.pool_size, 10);
         assert!(config.database.migrate_on_start);
-        assert_eq!(config.app.default_org, "acme");
+        assert_eq!(config.auth.session_idle_minutes, 480);
+        assert_eq!(config.auth.secure_cookie, Some(false), "plain http in dev");
+        assert_eq!(config.auth.max_failed_logins, 5);
+        assert_eq!(config.access, crate::auth::AccessPolicy::default());
     }
 
     #[test]
@@ -335,6 +359,19 @@ mod tests {
         assert_eq!(config.analytics.patterns.weekly.window_days, 14);
         assert_eq!(config.analytics.patterns.monthly.window_days, 180);
         assert_eq!(config.analytics.forecast.horizon, 14);
+    }
+
+    #[test]
+    fn access_roles_and_auth_limits_are_checked() {
+        let config = parse("environment = \"prod\"\n[access]\nrestricted_roles = [\"admin\"]").expect("valid");
+        assert_eq!(config.access.restricted_roles, vec![crate::auth::Role::Admin]);
+        assert_eq!(config.auth.secure_cookie, Some(true), "https in prod");
+        let text = parse("[access]\nrestricted_roles = [\"ceo\"]").unwrap_err().to_string();
+        assert!(text.contains("ceo"), "{text}");
+        let text = parse("[access]\ninternal_roles = [\"board\"]").unwrap_err().to_string();
+        assert!(text.contains("internal_roles") && text.contains("admin"), "{text}");
+        let text = parse("[auth]\nmax_failed_logins = 0").unwrap_err().to_string();
+        assert!(text.contains("`auth.max_failed_logins` = 0"), "{text}");
     }
 
     #[test]

@@ -11,8 +11,17 @@ pub enum AppError {
     BadRequest(String),
     #[error("please sign in")]
     Unauthorized,
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    #[error("too many failed sign-in attempts; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("you do not have access to this")]
     Forbidden,
+    /// A 403 that says what is off limits (e.g. a restricted metric).
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("request refused: it did not come from an InsightOps page")]
+    CrossOriginRefused,
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -30,8 +39,9 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::BadRequest(_) => 400,
-            AppError::Unauthorized => 401,
-            AppError::Forbidden => 403,
+            AppError::Unauthorized | AppError::InvalidCredentials => 401,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Forbidden | AppError::AccessDenied(_) | AppError::CrossOriginRefused => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::DatabaseUnavailable => 503,
@@ -91,6 +101,9 @@ mod ssr {
                 let status = axum::http::StatusCode::from_u16(err.status_code())
                     .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
                 options.set_status(status);
+                if let AppError::TooManyRequests { retry_after_secs } = err {
+                    options.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
+                }
             }
         }
         result
@@ -108,6 +121,10 @@ mod tests {
     fn statuses_are_distinct_per_kind() {
         assert_eq!(AppError::BadRequest("x".into()).status_code(), 400);
         assert_eq!(AppError::Unauthorized.status_code(), 401);
+        assert_eq!(AppError::InvalidCredentials.status_code(), 401);
+        assert_eq!(AppError::TooManyRequests { retry_after_secs: 61 }.status_code(), 429);
+        assert!(AppError::TooManyRequests { retry_after_secs: 61 }.to_string().contains("2 minute"));
+        assert_eq!(AppError::CrossOriginRefused.status_code(), 403);
         assert_eq!(AppError::Forbidden.status_code(), 403);
         assert_eq!(AppError::NotFound("org".into()).status_code(), 404);
         assert_eq!(AppError::Conflict("x".into()).status_code(), 409);

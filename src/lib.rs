@@ -3,8 +3,10 @@
 #![recursion_limit = "256"]
 
 
+pub mod admin;
 pub mod analytics;
 pub mod app;
+pub mod auth;
 pub mod charts;
 pub mod dashboard;
 pub mod overview;

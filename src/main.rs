@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use insightops::config::{Config, ProcessEnv};
 use insightops::analytics::{Aggregation, Direction};
 use insightops::cli::analyze::{self, AnalyzeError, AnalyzeOptions};
-use insightops::cli::bench;
+use insightops::auth::Role;
+use insightops::cli::{self, bench};
 use insightops::{db, seed, server};
 
 #[derive(Parser)]
@@ -66,6 +67,11 @@ enum Command {
         #[arg(long, default_value = "higher_is_better", value_parser = parse_direction)]
         direction: Direction,
     },
+    /// Manage accounts: add a user, change a role, reset a password (all audited).
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Time the anomaly scan and forecast over synthetic series on one core.
     BenchAnalytics {
         #[arg(long, default_value_t = 10_000)]
@@ -73,6 +79,42 @@ enum Command {
         #[arg(long, default_value_t = 730)]
         days: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to an org. Without a password one is generated and printed.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read from the environment so it stays out of the shell history and `ps`.
+        #[arg(long, env = "INSIGHTOPS_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Give a user another role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Set a new password (generated unless given) and end the user's sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "INSIGHTOPS_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| format!("{text:?} is not one of admin, manager, board"))
 }
 
 fn parse_aggregation(text: &str) -> Result<Aggregation, String> {
@@ -127,6 +169,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 } else {
                     println!("{}: {} KPI rows and {} signal rows inserted", r.slug, r.kpi_rows_inserted, r.signal_rows_inserted);
                 }
+                for u in &r.users {
+                    if u.created {
+                        println!("  {:<8} {}  password: {}", u.role.as_str(), u.email, u.password);
+                    } else {
+                        println!("  {:<8} {}  (exists; password unchanged, demo default: {})", u.role.as_str(), u.email, u.password);
+                    }
+                }
             }
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
             pool.close().await;
@@ -139,6 +188,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             let report = analyze::analyze(&series, rows, &options, &config.analytics).map_err(|e| analyze_error(&file, e))?;
             let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
             println!("{json}");
+            Ok(())
+        }
+        Command::User { action } => {
+            let pool = prepare_database(&config).await?;
+            let result = match action {
+                UserCommand::Add { org, email, name, role, password } => cli::user::add(&pool, &org, &email, name.as_deref(), role, password).await,
+                UserCommand::SetRole { email, role } => cli::user::set_role(&pool, &email, role).await,
+                UserCommand::ResetPassword { email, password } => cli::user::reset_password(&pool, &email, password).await,
+            };
+            pool.close().await;
+            let change = result.map_err(|e| e.to_string())?;
+            println!("{}", change.message);
+            if let Some(password) = change.generated_password {
+                println!("password for {}: {password}", change.email);
+            }
             Ok(())
         }
         Command::BenchAnalytics { series, days } => {

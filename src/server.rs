@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
+use axum::middleware;
 use axum::routing::get;
 use axum::Router;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
@@ -27,16 +31,34 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// Sessions live in `io_session` (created by our migrations, so no runtime DDL).
+pub fn session_store(pool: PgPool) -> PostgresStore {
+    PostgresStore::new(pool)
+        .with_schema_name("public")
+        .and_then(|store| store.with_table_name("io_session"))
+        .expect("io_session is a valid table name")
+}
+
 pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
+    let sessions = SessionManagerLayer::new(session_store(pool.clone()))
+        .with_name("insightops_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.auth.secure_cookie.unwrap_or(true))
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.auth.session_idle_minutes.into())));
     let state = AppState { leptos_options: leptos_options(&config), pool, config, exec_cache: Default::default() };
     let routes = generate_route_list(App);
     Router::new()
-        .route("/api/health", get(crate::health::health))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        // Pages and server functions (not static files or health) learn who is asking.
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::identify))
+        .route("/api/health", get(crate::health::health))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(crate::auth::guard::same_origin_only))
+        .layer(sessions)
         .with_state(state)
 }
 
@@ -44,9 +66,13 @@ pub async fn serve(config: Arc<Config>, pool: PgPool) -> std::io::Result<()> {
     let address = config.server.address;
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("InsightOps listening on http://{address}");
-    axum::serve(listener, router(config, pool).into_make_service())
+    // Expired sessions are deleted hourly; reads already ignore them.
+    let sweeper = tokio::spawn(session_store(pool.clone()).continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
+    let served = axum::serve(listener, router(config, pool).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
+        .await;
+    sweeper.abort();
+    served
 }

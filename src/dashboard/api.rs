@@ -1,5 +1,4 @@
 //! Server function of the manager dashboard: parse the URL's query, call the service, return data.
-//! (Sign-in arrives with issue 5; until then the configured default org is shown.)
 
 use leptos::prelude::*;
 
@@ -10,14 +9,17 @@ use crate::error::AppError;
 /// hand-edited URL gets the same clear message as a bad form.
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard(query: String) -> Result<DashboardData, AppError> {
+    use crate::auth::server::{authorize, Scope};
+    use crate::auth::Capability;
     use crate::error::with_status;
     use crate::state::AppState;
 
     with_status(
         async {
+            let principal = authorize(Capability::ViewDashboards)?;
             let parsed = super::DashboardQuery::from_query_string(&query)?;
             let state = AppState::current()?;
-            super::service::dashboard(&state.pool, &state.config.app.default_org, parsed, &state.config.analytics).await
+            super::service::dashboard(&state.pool, &Scope::new(&principal, &state.config.access), parsed, &state.config.analytics).await
         }
         .await,
     )

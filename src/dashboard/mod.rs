@@ -340,6 +340,8 @@ pub struct DashboardData {
     pub forecast: Option<Forecast>,
     pub breadcrumb: Vec<Crumb>,
     pub level: Option<Dimension>,
+    /// The metric is ANONYMISED for this role: totals only, no breakdown.
+    pub anonymised: bool,
     pub breakdown: Vec<BreakdownRow>,
     /// Sentences for the text summaries, all from `analytics::narrative`.
     pub trend_summary: String,

@@ -92,6 +92,7 @@ fn DashboardBody(data: DashboardData) -> impl IntoView {
         } else {
             view! {
                 <TotalCard data=data.clone()/>
+                {data.anonymised.then(|| view! { <p class="notice" role="note" data-testid="anonymised">{data.breakdown_summary.clone()}</p> })}
                 <div class="dashboard-grid">
                     <TrendWidget data=data.clone()/>
                     {match data.level {

@@ -15,6 +15,8 @@ use crate::analytics::delta::delta;
 use crate::analytics::forecast::forecast;
 use crate::analytics::narrative::{breakdown_sentence, range_change_sentence};
 use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
+use crate::auth::server::Scope;
+use crate::auth::MetricAccess;
 use crate::db;
 use crate::db::kpi::{DimensionFilter, FactTable, MemberDayValue};
 use crate::db::metrics::MetricKind;
@@ -24,24 +26,28 @@ use crate::model::Dimension;
 /// Days of history fetched before the range, so the first day in it can be scored and forecast.
 const HISTORY_DAYS: i64 = 182;
 
-pub async fn dashboard(pool: &PgPool, org_slug: &str, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
-    let org = db::orgs::by_slug(pool, org_slug)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("org {org_slug:?}")))?;
-    let metrics: Vec<MetricOption> = db::metrics::for_org(pool, org.id, MetricKind::Kpi)
-        .await?
+/// A metric the role may not see is a 403 naming it; an ANONYMISED metric seen as totals only
+/// refuses filters, drills and the scatter, and shows no breakdown.
+pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
+    let catalogue = db::metrics::for_org(pool, scope.org_id, MetricKind::Kpi).await?;
+    let access: BTreeMap<String, MetricAccess> = catalogue.iter().map(|m| (m.key.clone(), scope.access(m))).collect();
+    let metrics: Vec<MetricOption> = catalogue
         .into_iter()
+        .filter(|m| access.get(&m.key) != Some(&MetricAccess::Hidden))
         .map(|m| MetricOption { key: m.key, label: m.label, unit: m.unit, direction: m.direction, aggregation: m.aggregation })
         .collect();
-    let as_of = db::kpi::latest_day(pool, org.id)
+    let as_of = db::kpi::latest_day(pool, scope.org_id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", org.name)))?;
+        .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", scope.org_name)))?;
     let mut dimension_values: BTreeMap<Dimension, Vec<String>> = BTreeMap::new();
-    for (d, v) in db::kpi::dimension_values(pool, org.id).await? {
+    for (d, v) in db::kpi::dimension_values(pool, scope.org_id).await? {
         dimension_values.entry(d).or_default().push(v);
     }
 
     let find_metric = |key: &str| {
+        if access.get(key) == Some(&MetricAccess::Hidden) {
+            return Err(AppError::AccessDenied(format!("the metric {key:?} is restricted: your role ({}) may not see it", scope.role.as_str())));
+        }
         metrics.iter().find(|m| m.key == key).cloned().ok_or_else(|| {
             AppError::BadRequest(format!(
                 "unknown metric {key:?}; this org has: {}",
@@ -54,6 +60,13 @@ pub async fn dashboard(pool: &PgPool, org_slug: &str, query: DashboardQuery, con
         None => metrics.first().cloned().ok_or_else(|| AppError::NotFound("no KPIs are defined".into()))?,
     };
     let versus = query.versus.as_deref().map(find_metric).transpose()?;
+    let anonymised = access.get(&metric.key) == Some(&MetricAccess::TotalsOnly);
+    if anonymised && (!query.filter.is_empty() || !query.drill.is_empty() || versus.is_some()) {
+        return Err(AppError::AccessDenied(format!(
+            "{} is anonymised for your role: only org-wide totals are shown, without filters, drill-down or comparison",
+            metric.label
+        )));
+    }
     let known = |d: Dimension, value: &str| dimension_values.get(&d).is_some_and(|vs| vs.iter().any(|v| v == value));
     for d in Dimension::ALL {
         if let Some(unknown) = query.filter.values(d).iter().find(|v| !known(d, v)) {
@@ -83,7 +96,7 @@ pub async fn dashboard(pool: &PgPool, org_slug: &str, query: DashboardQuery, con
     let (previous_start, previous_end) = (start - Duration::days(length), start - Duration::days(1));
     let history_start = previous_start.min(start - Duration::days(HISTORY_DAYS));
 
-    let totals = db::kpi::daily_by(pool, org.id, FactTable::Kpi, &metric.key, metric.aggregation, &selection, None, history_start, end).await?;
+    let totals = db::kpi::daily_by(pool, scope.org_id, FactTable::Kpi, &metric.key, metric.aggregation, &selection, None, history_start, end).await?;
     let history: Vec<DailyValue> = totals.iter().map(|r| DailyValue::new(r.day, r.value)).collect();
     let in_range = |d: NaiveDate| d >= start && d <= end;
     let total = delta(
@@ -102,10 +115,10 @@ pub async fn dashboard(pool: &PgPool, org_slug: &str, query: DashboardQuery, con
         .flatten()
         .and_then(|(first, values)| forecast(first, &values, &config.forecast).ok());
 
-    let level = query.level();
+    let level = if anonymised { None } else { query.level() };
     let breakdown = match level {
         Some(d) => {
-            breakdown(pool, org.id, &metric, versus.as_ref(), &selection, d, (start, end), (previous_start, previous_end)).await?
+            breakdown(pool, scope.org_id, &metric, versus.as_ref(), &selection, d, (start, end), (previous_start, previous_end)).await?
         }
         None => Vec::new(),
     };
@@ -122,11 +135,13 @@ pub async fn dashboard(pool: &PgPool, org_slug: &str, query: DashboardQuery, con
             d.plural(),
             &breakdown.iter().map(|r| (r.member.clone(), r.value)).collect::<Vec<_>>(),
         ),
+        None if anonymised => format!("{} is anonymised for your role: org-wide daily totals only, no breakdown.", metric.label),
         None => format!("{} by day for the selected {}.", metric.label, breadcrumb.iter().skip(1).map(|c| c.label.as_str()).collect::<Vec<_>>().join(" / ")),
     };
 
     Ok(DashboardData {
-        org_name: org.name,
+        org_name: scope.org_name.clone(),
+        anonymised,
         as_of,
         generated_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         weekly: aggregate_by(&daily, Granularity::Week, metric.aggregation),

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::analytics::{Aggregation, Direction};
+use crate::auth::Visibility;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
@@ -24,6 +25,7 @@ pub struct MetricDef {
     pub aggregation: Aggregation,
     pub description: String,
     pub sort_order: i32,
+    pub visibility: Visibility,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +38,7 @@ struct MetricRow {
     aggregation: String,
     description: String,
     sort_order: i32,
+    visibility: String,
 }
 
 impl TryFrom<MetricRow> for MetricDef {
@@ -50,6 +53,7 @@ impl TryFrom<MetricRow> for MetricDef {
             direction: Direction::parse(&row.direction).ok_or_else(|| bad("direction", &row.direction))?,
             aggregation: Aggregation::parse(&row.aggregation)
                 .ok_or_else(|| bad("aggregation", &row.aggregation))?,
+            visibility: Visibility::parse(&row.visibility).ok_or_else(|| bad("visibility", &row.visibility))?,
             key: row.key,
             label: row.label,
             unit: row.unit,
@@ -61,7 +65,7 @@ impl TryFrom<MetricRow> for MetricDef {
 
 pub async fn for_org(pool: &PgPool, org_id: Uuid, kind: MetricKind) -> Result<Vec<MetricDef>, sqlx::Error> {
     let rows = sqlx::query_as::<_, MetricRow>(
-        "SELECT key, kind, label, unit, direction, aggregation, description, sort_order
+        "SELECT key, kind, label, unit, direction, aggregation, description, sort_order, visibility
          FROM io_metric WHERE org_id = $1 AND kind = $2
          ORDER BY sort_order, key",
     )
@@ -74,12 +78,12 @@ pub async fn for_org(pool: &PgPool, org_id: Uuid, kind: MetricKind) -> Result<Ve
 
 pub async fn upsert(conn: &mut sqlx::PgConnection, org_id: Uuid, def: &MetricDef) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO io_metric (org_id, key, kind, label, unit, direction, aggregation, description, sort_order)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO io_metric (org_id, key, kind, label, unit, direction, aggregation, description, sort_order, visibility)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (org_id, key) DO UPDATE SET
            kind = EXCLUDED.kind, label = EXCLUDED.label, unit = EXCLUDED.unit,
            direction = EXCLUDED.direction, aggregation = EXCLUDED.aggregation,
-           description = EXCLUDED.description, sort_order = EXCLUDED.sort_order",
+           description = EXCLUDED.description, sort_order = EXCLUDED.sort_order, visibility = EXCLUDED.visibility",
     )
     .bind(org_id)
     .bind(&def.key)
@@ -90,6 +94,7 @@ pub async fn upsert(conn: &mut sqlx::PgConnection, org_id: Uuid, def: &MetricDef
     .bind(def.aggregation.as_str())
     .bind(&def.description)
     .bind(def.sort_order)
+    .bind(def.visibility.as_str())
     .execute(conn)
     .await?;
     Ok(())

@@ -1,9 +1,11 @@
 //! All SQL lives here: the pool, migrations, and one module of queries per table family.
 //! Every query that reads tenant data takes the org id.
 
+pub mod audit;
 pub mod kpi;
 pub mod metrics;
 pub mod orgs;
+pub mod users;
 
 use std::time::Duration;
 

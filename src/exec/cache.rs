@@ -12,7 +12,9 @@ use super::{ExecQuery, ExecSummary};
 /// How long a summary is reused; a new last day of data invalidates it at once.
 pub const TTL: Duration = Duration::from_secs(60);
 
-type Key = (String, ExecQuery);
+/// Org and role: what a summary holds depends on what the role may see.
+pub type Viewer = (uuid::Uuid, crate::auth::Role);
+type Key = (Viewer, ExecQuery);
 /// When it was built, the last day of data it saw, the summary.
 type Entry = (Instant, NaiveDate, ExecSummary);
 
@@ -24,16 +26,16 @@ pub struct ExecCache {
 impl ExecCache {
     /// The cached summary for `org` and `query` if it is younger than the TTL and was built from
     /// data ending on `as_of`.
-    pub fn get(&self, org: &str, query: &ExecQuery, as_of: NaiveDate) -> Option<ExecSummary> {
+    pub fn get(&self, viewer: Viewer, query: &ExecQuery, as_of: NaiveDate) -> Option<ExecSummary> {
         let entries = self.entries.lock().ok()?;
-        let (built, data_end, summary) = entries.get(&(org.to_string(), query.clone()))?;
+        let (built, data_end, summary) = entries.get(&(viewer, query.clone()))?;
         (built.elapsed() < TTL && *data_end == as_of).then(|| summary.clone())
     }
 
-    pub fn put(&self, org: &str, query: &ExecQuery, summary: &ExecSummary) {
+    pub fn put(&self, viewer: Viewer, query: &ExecQuery, summary: &ExecSummary) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.retain(|_, (built, _, _)| built.elapsed() < TTL);
-            entries.insert((org.to_string(), query.clone()), (Instant::now(), summary.as_of, summary.clone()));
+            entries.insert((viewer, query.clone()), (Instant::now(), summary.as_of, summary.clone()));
         }
     }
 }
@@ -63,10 +65,12 @@ mod tests {
             open_recommendations: None,
         };
         let cache = ExecCache::default();
-        cache.put("acme", &query, &summary);
-        assert_eq!(cache.get("acme", &query, day(31)), Some(summary));
-        assert_eq!(cache.get("acme", &query, day(30)), None, "data changed");
-        assert_eq!(cache.get("globex", &query, day(31)), None, "other org");
-        assert_eq!(cache.get("acme", &ExecQuery { grain: Granularity::Year, period: None }, day(31)), None);
+        let acme = (uuid::Uuid::from_u128(1), crate::auth::Role::Board);
+        cache.put(acme, &query, &summary);
+        assert_eq!(cache.get(acme, &query, day(31)), Some(summary));
+        assert_eq!(cache.get(acme, &query, day(30)), None, "data changed");
+        assert_eq!(cache.get((uuid::Uuid::from_u128(2), crate::auth::Role::Board), &query, day(31)), None, "other org");
+        assert_eq!(cache.get((acme.0, crate::auth::Role::Admin), &query, day(31)), None, "other role");
+        assert_eq!(cache.get(acme, &ExecQuery { grain: Granularity::Year, period: None }, day(31)), None);
     }
 }

@@ -14,6 +14,8 @@ use crate::analytics::delta::delta;
 use crate::analytics::drivers::{decompose, DriverBreakdown, SliceTotals};
 use crate::analytics::narrative::{metric_facts, Fact, FactInputs, MetricRef};
 use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
+use crate::auth::server::Scope;
+use crate::auth::MetricAccess;
 use crate::dashboard::{DashboardQuery, RangePreset};
 use crate::db;
 use crate::db::kpi::DimensionFilter;
@@ -38,30 +40,29 @@ fn dashboard_link(metric: &str, from: chrono::NaiveDate, to: chrono::NaiveDate, 
 pub async fn cached_exec_summary(
     pool: &PgPool,
     cache: &super::cache::ExecCache,
-    org_slug: &str,
+    scope: &Scope,
     query: &ExecQuery,
     config: &AnalyticsConfig,
 ) -> Result<ExecSummary, AppError> {
-    if let Some(org) = db::orgs::by_slug(pool, org_slug).await? {
-        if let Some(as_of) = db::kpi::latest_day(pool, org.id).await? {
-            if let Some(hit) = cache.get(org_slug, query, as_of) {
-                return Ok(hit);
-            }
+    // Keyed by role too: what a summary holds depends on what the role may see.
+    let key = (scope.org_id, scope.role);
+    if let Some(as_of) = db::kpi::latest_day(pool, scope.org_id).await? {
+        if let Some(hit) = cache.get(key, query, as_of) {
+            return Ok(hit);
         }
     }
-    let summary = exec_summary(pool, org_slug, query, config).await?;
-    cache.put(org_slug, query, &summary);
+    let summary = exec_summary(pool, scope, query, config).await?;
+    cache.put(key, query, &summary);
     Ok(summary)
 }
 
-pub async fn exec_summary(pool: &PgPool, org_slug: &str, query: &ExecQuery, config: &AnalyticsConfig) -> Result<ExecSummary, AppError> {
-    let org = db::orgs::by_slug(pool, org_slug)
+/// Restricted metrics the role may not see are left out; anonymised ones keep their totals but
+/// get no driver breakdown.
+pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, config: &AnalyticsConfig) -> Result<ExecSummary, AppError> {
+    let metrics = scope.metrics(pool, MetricKind::Kpi).await?;
+    let as_of = db::kpi::latest_day(pool, scope.org_id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("org {org_slug:?}")))?;
-    let metrics = db::metrics::for_org(pool, org.id, MetricKind::Kpi).await?;
-    let as_of = db::kpi::latest_day(pool, org.id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", org.name)))?;
+        .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", scope.org_name)))?;
     let grain = query.grain;
     let last_complete = {
         let containing = period_containing(as_of, grain);
@@ -84,7 +85,7 @@ pub async fn exec_summary(pool: &PgPool, org_slug: &str, query: &ExecQuery, conf
         first = previous_period(&first, grain);
     }
     let history_start = first.start.min(last_year.start).min(current.start - Duration::days(120));
-    let rows = db::kpi::daily_totals(pool, org.id, history_start, current.end).await?;
+    let rows = db::kpi::daily_totals(pool, scope.org_id, history_start, current.end).await?;
     let mut by_metric: HashMap<String, Vec<DailyValue>> = HashMap::new();
     for row in rows {
         by_metric.entry(row.metric_key).or_default().push(DailyValue::new(row.day, row.value));
@@ -124,7 +125,7 @@ pub async fn exec_summary(pool: &PgPool, org_slug: &str, query: &ExecQuery, conf
     }
     anomalies.sort_by(|a, b| b.0.total_cmp(&a.0));
 
-    let what_changed = what_changed(pool, org.id, &metrics, &cards, &current, &previous).await?;
+    let what_changed = what_changed(pool, scope, &metrics, &cards, &current, &previous).await?;
     let mut choices = Vec::new();
     let mut p = last_complete;
     while p.end >= history_start && choices.len() < 24 {
@@ -132,7 +133,7 @@ pub async fn exec_summary(pool: &PgPool, org_slug: &str, query: &ExecQuery, conf
         p = previous_period(&p, grain);
     }
     Ok(ExecSummary {
-        org_name: org.name,
+        org_name: scope.org_name.clone(),
         as_of,
         query: query.clone(),
         period_label: current.label.clone(),
@@ -156,7 +157,7 @@ fn metric_ref(m: &MetricDef) -> MetricRef {
 /// the four dimensions (additive metrics only: rates do not split into parts).
 async fn what_changed(
     pool: &PgPool,
-    org_id: uuid::Uuid,
+    scope: &Scope,
     metrics: &[MetricDef],
     cards: &[ExecCard],
     current: &Period,
@@ -170,9 +171,9 @@ async fn what_changed(
     let mut out = Vec::new();
     for (m, card) in ranked.into_iter().take(TOP_MOVEMENTS) {
         let mut drivers: Vec<DriverBreakdown> = Vec::new();
-        if m.aggregation == Aggregation::Sum {
+        if m.aggregation == Aggregation::Sum && scope.access(m) == MetricAccess::Full {
             for d in Dimension::ALL {
-                let rows = db::kpi::member_period_totals(pool, org_id, &m.key, d, previous.start, current.start, current.end).await?;
+                let rows = db::kpi::member_period_totals(pool, scope.org_id, &m.key, d, previous.start, current.start, current.end).await?;
                 let slices: Vec<SliceTotals> = rows
                     .into_iter()
                     .map(|r| SliceTotals { value: r.member.unwrap_or_else(|| "(none)".into()), previous: r.previous, current: r.current })

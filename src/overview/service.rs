@@ -11,23 +11,23 @@ use crate::analytics::aggregate::trailing_window;
 use crate::analytics::delta::last_n_vs_previous_n;
 use crate::analytics::narrative::period_change_sentence;
 use crate::analytics::DailyValue;
+use crate::auth::server::Scope;
 use crate::db;
 use crate::db::metrics::MetricKind;
 use crate::error::AppError;
 
-pub async fn exec_overview(pool: &PgPool, org_slug: &str, period: PeriodPreset) -> Result<ExecOverview, AppError> {
-    let org = db::orgs::by_slug(pool, org_slug)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("org {org_slug:?}")))?;
-    let metrics = db::metrics::for_org(pool, org.id, MetricKind::Kpi).await?;
-    let Some(as_of) = db::kpi::latest_day(pool, org.id).await? else {
-        return Ok(ExecOverview { org_name: org.name, as_of: None, period, cards: Vec::new() });
+/// Totals only, so ANONYMISED metrics are shown to every role that may see them at all.
+pub async fn exec_overview(pool: &PgPool, scope: &Scope, period: PeriodPreset) -> Result<ExecOverview, AppError> {
+    let metrics = scope.metrics(pool, MetricKind::Kpi).await?;
+    let org_name = scope.org_name.clone();
+    let Some(as_of) = db::kpi::latest_day(pool, scope.org_id).await? else {
+        return Ok(ExecOverview { org_name, as_of: None, period, cards: Vec::new() });
     };
 
     let days = period.days();
     let (current_start, _) = trailing_window(as_of, days);
     let previous_start = current_start - Duration::days(days as i64);
-    let rows = db::kpi::daily_totals(pool, org.id, previous_start, as_of).await?;
+    let rows = db::kpi::daily_totals(pool, scope.org_id, previous_start, as_of).await?;
 
     let mut by_metric: HashMap<String, Vec<DailyValue>> = HashMap::new();
     for row in rows {
@@ -53,5 +53,5 @@ pub async fn exec_overview(pool: &PgPool, org_slug: &str, period: PeriodPreset) 
         })
         .collect();
 
-    Ok(ExecOverview { org_name: org.name, as_of: Some(as_of), period, cards })
+    Ok(ExecOverview { org_name, as_of: Some(as_of), period, cards })
 }

@@ -9,7 +9,11 @@ use std::fmt::Write as _;
 use chrono::{Duration, NaiveDate};
 use sqlx::PgPool;
 
+use crate::admin::AuditAction;
 use crate::analytics::Aggregation;
+use crate::auth::server::hash_password;
+use crate::auth::Role;
+use crate::db::audit::NewAuditEvent;
 use crate::db;
 use crate::db::metrics::{MetricDef, MetricKind};
 use generate::{cell_value, cells};
@@ -32,6 +36,23 @@ pub struct OrgSeedReport {
     pub kpi_rows_inserted: u64,
     pub signal_rows_inserted: u64,
     pub skipped: bool,
+    pub users: Vec<DemoUser>,
+}
+
+/// A demo account: one per role per org. The password is printed by `insightops seed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoUser {
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+    /// False when the account already existed: its password was left as it was.
+    pub created: bool,
+}
+
+impl DemoUser {
+    pub fn for_org(slug: &str, role: Role) -> DemoUser {
+        DemoUser { email: format!("{}@{slug}.example", role.as_str()), password: format!("{}-{slug}-demo", role.as_str()), role, created: false }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,11 +78,13 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
         if options.only_if_empty {
             if let Some(existing) = db::orgs::by_slug(pool, &org.slug).await? {
                 if db::kpi::count_for_org(pool, existing.id).await? > 0 {
+                    let users = seed_users(pool, existing.id, &org.slug, &org.name).await?;
                     reports.push(OrgSeedReport {
                         slug: org.slug.clone(),
                         kpi_rows_inserted: 0,
                         signal_rows_inserted: 0,
                         skipped: true,
+                        users,
                     });
                     continue;
                 }
@@ -80,6 +103,7 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
                     aggregation: series.aggregation,
                     description: describe(series.aggregation),
                     sort_order: order as i32,
+                    visibility: series.visibility,
                 };
                 db::metrics::upsert(&mut tx, org_id, &def).await?;
             }
@@ -101,14 +125,43 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
         db::kpi::record_dimension_values(&mut tx, org_id).await?;
         db::kpi::refresh_rollups(&mut tx, org_id).await?;
         tx.commit().await?;
+        let users = seed_users(pool, org_id, &org.slug, &org.name).await?;
         reports.push(OrgSeedReport {
             slug: org.slug.clone(),
             kpi_rows_inserted: inserted[0],
             signal_rows_inserted: inserted[1],
             skipped: false,
+            users,
         });
     }
     Ok(reports)
+}
+
+/// Creates the org's demo accounts that do not exist yet; existing ones keep their password.
+async fn seed_users(pool: &PgPool, org_id: uuid::Uuid, slug: &str, org_name: &str) -> Result<Vec<DemoUser>, SeedError> {
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let mut user = DemoUser::for_org(slug, role);
+        let hash = hash_password(&user.password).map_err(|e| SeedError::Definition(e.to_string()))?;
+        let mut tx = pool.begin().await?;
+        let name = format!("{org_name} {}", role.label());
+        if let Some(id) = db::users::insert(&mut tx, org_id, &user.email, &name, role, &hash).await? {
+            let event = NewAuditEvent {
+                org_id: Some(org_id),
+                actor_user_id: None,
+                actor: "seed",
+                action: AuditAction::UserCreated,
+                target: &user.email,
+                detail: serde_json::json!({ "role": role.as_str(), "user_id": id }),
+                ip: None,
+            };
+            db::audit::record(&mut tx, event).await?;
+            user.created = true;
+        }
+        tx.commit().await?;
+        out.push(user);
+    }
+    Ok(out)
 }
 
 fn describe(rule: Aggregation) -> String {

@@ -62,6 +62,13 @@ pub struct SeriesSpec {
     pub yearly_amplitude: f64,
     pub noise: f64,
     pub decimals: u32,
+    /// Who may see the metric (see `[access]` in Leptos.toml).
+    #[serde(default = "internal")]
+    pub visibility: crate::auth::Visibility,
+}
+
+fn internal() -> crate::auth::Visibility {
+    crate::auth::Visibility::Internal
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

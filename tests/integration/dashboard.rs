@@ -11,7 +11,13 @@ use insightops::model::Dimension;
 use insightops::seed::{run, SeedOptions};
 use sqlx::PgPool;
 
-use crate::support::{call_server_fn, router_for};
+use crate::support::Client;
+use insightops::auth::server::Scope;
+use insightops::auth::{AccessPolicy, Role};
+
+async fn scope(pool: &PgPool, slug: &str) -> Scope {
+    Scope::for_org(pool, slug, Role::Admin, &AccessPolicy::default()).await.expect("org")
+}
 
 async fn seed(pool: &PgPool) {
     let end = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
@@ -19,7 +25,7 @@ async fn seed(pool: &PgPool) {
 }
 
 async fn view(pool: &PgPool, org: &str, query: &DashboardQuery) -> DashboardData {
-    dashboard(pool, org, query.clone(), &AnalyticsConfig::default()).await.expect("dashboard")
+    dashboard(pool, &scope(pool, org).await, query.clone(), &AnalyticsConfig::default()).await.expect("dashboard")
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -72,7 +78,7 @@ async fn bad_urls_are_explained_and_orgs_are_isolated(pool: PgPool) {
         let text = text.to_string();
         async move {
             let query = DashboardQuery::from_query_string(&text).expect("syntax is fine");
-            dashboard(&pool, "acme", query, &AnalyticsConfig::default()).await.expect_err(&text)
+            dashboard(&pool, &scope(&pool, "acme").await, query, &AnalyticsConfig::default()).await.expect_err(&text)
         }
     };
     assert!(matches!(err("metric=profit").await, AppError::BadRequest(m) if m.contains("unknown metric \"profit\"")));
@@ -88,11 +94,14 @@ async fn bad_urls_are_explained_and_orgs_are_isolated(pool: PgPool) {
     assert!(g < a * 0.6, "globex {g} vs acme {a}");
 
     // Through the router: 200 with data, 400 with the message for a malformed URL.
-    let (status, json) = call_server_fn("/api/dashboard", router_for(pool.clone(), "acme"), "query=metric%3Dorders%26range%3D7d").await;
+    let client = Client::signed_in(&pool, "manager@acme.example", "manager-acme-demo").await;
+    let reply = client.post("/api/dashboard", "query=metric%3Dorders%26range%3D7d").await;
+    let (status, json) = (reply.status, reply.json());
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["metric"]["key"], "orders");
     assert!(close(json["total"]["current"].as_f64().expect("number"), a));
-    let (status, json) = call_server_fn("/api/dashboard", router_for(pool, "acme"), "query=from%3D2026-10-05%26to%3D2026-10-01").await;
+    let reply = client.post("/api/dashboard", "query=from%3D2026-10-05%26to%3D2026-10-01").await;
+    let (status, json) = (reply.status, reply.json());
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(json["BadRequest"].as_str().unwrap_or_default().contains("before it starts"), "{json}");
 }
@@ -153,7 +162,7 @@ async fn board_anomalies_link_to_the_days_they_describe(pool: PgPool) {
     use insightops::exec::ExecQuery;
     seed(&pool).await;
     let query = ExecQuery { grain: Granularity::Month, period: None };
-    let summary = exec_summary(&pool, "acme", &query, &AnalyticsConfig::default()).await.expect("summary");
+    let summary = exec_summary(&pool, &scope(&pool, "acme").await, &query, &AnalyticsConfig::default()).await.expect("summary");
     assert_eq!(summary.period_label, "2026-10");
     assert!(!summary.anomalies.is_empty(), "the injected October anomalies show on the org totals");
     for linked in &summary.anomalies {

@@ -4,7 +4,13 @@ use insightops::overview::service::exec_overview;
 use insightops::overview::PeriodPreset;
 use sqlx::PgPool;
 
-use crate::support::{call_server_fn, day, insert_kpi, insert_metric, insert_org, refresh_rollups, router_for};
+use crate::support::{day, insert_kpi, insert_metric, insert_org, insert_user, refresh_rollups, Client};
+use insightops::auth::server::Scope;
+use insightops::auth::{AccessPolicy, Role};
+
+async fn scope(pool: &PgPool, slug: &str) -> Result<Scope, insightops::error::AppError> {
+    Scope::for_org(pool, slug, Role::Admin, &AccessPolicy::default()).await
+}
 
 /// Two weeks, two regions. as_of = 2026-03-14; 7-day windows: current 8–14 March, previous 1–7 March.
 async fn fixture(pool: &PgPool) -> uuid::Uuid {
@@ -33,7 +39,7 @@ async fn fixture(pool: &PgPool) -> uuid::Uuid {
 #[sqlx::test]
 async fn kpi_cards_match_hand_computed_values(pool: PgPool) {
     fixture(&pool).await;
-    let overview = exec_overview(&pool, "fixture", PeriodPreset::Last7Days).await.expect("overview");
+    let overview = exec_overview(&pool, &scope(&pool, "fixture").await.expect("org"), PeriodPreset::Last7Days).await.expect("overview");
     assert_eq!(overview.as_of, Some(day("2026-03-14")));
     let keys: Vec<&str> = overview.cards.iter().map(|c| c.metric_key.as_str()).collect();
     assert_eq!(keys, ["revenue", "conversion_rate", "active_users"], "catalogue order");
@@ -71,28 +77,31 @@ async fn an_org_sees_only_its_own_rows(pool: PgPool) {
     let other = insert_org(&pool, "other").await;
     insert_metric(&pool, other, "revenue", "USD", "higher_is_better", "sum", 0).await;
     insert_kpi(&pool, other, "revenue", day("2026-03-14"), "EMEA", 1_000_000.0).await;
-    let overview = exec_overview(&pool, "fixture", PeriodPreset::Last7Days).await.expect("overview");
+    let overview = exec_overview(&pool, &scope(&pool, "fixture").await.expect("org"), PeriodPreset::Last7Days).await.expect("overview");
     assert_eq!(overview.cards[0].comparison.delta.current, Some(1080.0));
 }
 
 #[sqlx::test]
 async fn unknown_org_is_not_found(pool: PgPool) {
-    let err = exec_overview(&pool, "nobody", PeriodPreset::Last30Days).await.expect_err("no org");
+    let err = scope(&pool, "nobody").await.expect_err("no org");
     assert_eq!(err.status_code(), 404);
 }
 
 #[sqlx::test]
 async fn server_function_returns_the_cards_and_maps_errors_to_statuses(pool: PgPool) {
-    fixture(&pool).await;
-    let (status, json) = call_server_fn("/api/exec_overview", router_for(pool.clone(), "fixture"), "period_days=7").await;
+    let org = fixture(&pool).await;
+    let (_, email, password) = insert_user(&pool, org, Role::Board).await;
+    let client = Client::signed_in(&pool, &email, &password).await;
+    let reply = client.post("/api/exec_overview", "period_days=7").await;
+    let (status, json) = (reply.status, reply.json());
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["cards"][0]["metric_key"], "revenue");
     assert_eq!(json["cards"][0]["comparison"]["delta"]["current"], 1080.0);
 
-    let (status, json) = call_server_fn("/api/exec_overview", router_for(pool.clone(), "fixture"), "period_days=14").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(json["BadRequest"].as_str().unwrap_or_default().contains("7, 30 or 90"), "{json}");
+    let reply = client.post("/api/exec_overview", "period_days=14").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.json()["BadRequest"].as_str().unwrap_or_default().contains("7, 30 or 90"), "{}", reply.body);
 
-    let (status, _) = call_server_fn("/api/exec_overview", router_for(pool, "missing-org"), "period_days=7").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let reply = Client::anonymous(&pool).post("/api/exec_overview", "period_days=7").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 }

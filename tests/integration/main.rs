@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL (each `#[sqlx::test]` gets its own database) and the
 //! real binary. One test crate, so the app is linked once.
 
+mod access;
 mod cli_analytics;
 mod config_startup;
 mod dashboard;

@@ -1,6 +1,10 @@
 //! Fixtures shared by the integration tests: a small org with hand-checkable daily numbers.
 
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{header, HeaderMap, Request, StatusCode};
 use chrono::NaiveDate;
+use insightops::auth::Role;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -49,25 +53,112 @@ pub async fn insert_kpi(pool: &PgPool, org: Uuid, key: &str, date: NaiveDate, re
     .expect("insert kpi");
 }
 
-/// The app's router for `org`, as the server builds it (the pool is the test's database).
-pub fn router_for(pool: PgPool, org: &str) -> axum::Router {
+/// The app's router as the server builds it (the pool is the test's database).
+pub fn router(pool: PgPool) -> axum::Router {
     let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x")];
-    let toml = format!("[app]\ndefault_org = \"{org}\"");
-    let config = insightops::config::Config::from_toml_str(&toml, "test", &env).expect("config");
+    let config = insightops::config::Config::from_toml_str("", "test", &env).expect("config");
     insightops::server::router(std::sync::Arc::new(config), pool)
 }
 
-/// POSTs a form body to a server function and returns the status and the JSON body.
-pub async fn call_server_fn(path: &str, router: axum::Router, body: &str) -> (axum::http::StatusCode, serde_json::Value) {
-    use tower::ServiceExt;
-    let request = axum::http::Request::post(path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(axum::body::Body::from(body.to_string()))
-        .expect("request");
-    let response = router.oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20).await.expect("body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+/// Adds a user with a password to `org` and returns (id, email, password).
+pub async fn insert_user(pool: &PgPool, org: Uuid, role: Role) -> (Uuid, String, String) {
+    let slug: String = sqlx::query_scalar("SELECT slug FROM io_org WHERE id = $1").bind(org).fetch_one(pool).await.expect("org");
+    let email = format!("{}@{slug}.test", role.as_str());
+    let password = format!("{}-password-{slug}", role.as_str());
+    let hash = insightops::auth::server::hash_password(&password).expect("hash");
+    let mut conn = pool.acquire().await.expect("connection");
+    let id = insightops::db::users::insert(&mut conn, org, &email, &email, role, &hash).await.expect("insert").expect("new email");
+    (id, email, password)
+}
+
+/// A browser-like client of the router: same-origin headers, a client address, and the session
+/// cookie it was given.
+#[derive(Clone)]
+pub struct Client {
+    router: axum::Router,
+    pub cookie: Option<String>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub const HOST: &str = "insightops.test";
+
+impl Client {
+    /// An anonymous client whose requests come from `ip`.
+    pub fn from_ip(pool: &PgPool, ip: [u8; 4]) -> Client {
+        let addr = std::net::SocketAddr::from((ip, 40000));
+        Client { router: router(pool.clone()).layer(MockConnectInfo(addr)), cookie: None }
+    }
+
+    pub fn anonymous(pool: &PgPool) -> Client {
+        Client::from_ip(pool, [10, 0, 0, 1])
+    }
+
+    /// A client signed in as `email`; panics when the sign-in fails.
+    pub async fn signed_in(pool: &PgPool, email: &str, password: &str) -> Client {
+        let mut client = Client::anonymous(pool);
+        let reply = client.login(email, password).await;
+        assert_eq!(reply.status, StatusCode::OK, "sign-in as {email}: {}", reply.body);
+        client
+    }
+
+    /// Posts the login form; keeps the session cookie it sets.
+    pub async fn login(&mut self, email: &str, password: &str) -> Reply {
+        let body = form(&[("email", email), ("password", password), ("next", "/dashboard")]);
+        let reply = self.post("/api/login", &body).await;
+        if let Some(cookie) = reply.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            self.cookie = cookie.split(';').next().map(str::to_string);
+        }
+        reply
+    }
+
+    /// A same-origin form POST, as the app's own pages send it.
+    pub async fn post(&self, path: &str, body: &str) -> Reply {
+        self.post_with(path, body, &[("origin", &format!("http://{HOST}"))]).await
+    }
+
+    pub async fn post_with(&self, path: &str, body: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut request = Request::post(path).header(header::HOST, HOST).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        self.send(request, Body::from(body.to_string())).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let request = Request::get(path).header(header::HOST, HOST).header(header::ACCEPT, "text/html");
+        self.send(request, Body::empty()).await
+    }
+
+    async fn send(&self, mut request: axum::http::request::Builder, body: Body) -> Reply {
+        use tower::ServiceExt;
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = self.router.clone().oneshot(request.body(body).expect("request")).await.expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 32 << 20).await.expect("body");
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        out.append_pair(k, v);
+    }
+    out.finish()
 }
 
 /// Loaders refresh the KPI rollups in their transaction; fixtures that insert facts directly do it here.

@@ -1,0 +1,82 @@
+// Sign-in per demo role: the navigation shows only what the role may use, protected URLs send
+// visitors to the login page and back, sign-out ends the session, admins see the audit log.
+import { test, expect, type Page } from '@playwright/test';
+import { signIn, type Role } from './login';
+
+test.use({ storageState: { cookies: [], origins: [] } });
+
+const NAV: Record<Role, string[]> = {
+  board: ['Overview', 'Board summary', 'Dashboard'],
+  manager: ['Overview', 'Board summary', 'Dashboard'],
+  admin: ['Overview', 'Board summary', 'Dashboard', 'Users', 'Audit log'],
+};
+const LABEL: Record<Role, string> = { board: 'Board member', manager: 'Manager', admin: 'Admin' };
+
+async function navLinks(page: Page): Promise<string[]> {
+  return page.getByTestId('main-nav').getByRole('link').allTextContents();
+}
+
+for (const role of ['board', 'manager', 'admin'] as Role[]) {
+  test(`${role}: a protected URL leads to sign-in and back, the menu fits the role, sign-out ends it`, async ({ page }) => {
+    const wanted = '/dashboard?metric=revenue&range=30d';
+    await page.goto(wanted);
+    await expect(page).toHaveURL(/\/login\?next=/);
+    await signIn(page, role);
+    await expect(page).toHaveURL(wanted);
+    await expect(page.getByTestId('total-value')).toBeVisible();
+    await expect(page.getByTestId('account')).toContainText(LABEL[role]);
+    expect(await navLinks(page)).toEqual(NAV[role]);
+
+    // What the role may not open says so, with a 403.
+    const users = await page.goto('/admin/users');
+    expect(users?.status()).toBe(role === 'admin' ? 200 : 403);
+    if (role !== 'admin') await expect(page.getByRole('alert')).toContainText('do not have access');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await expect(page.getByTestId('main-nav')).toHaveCount(0);
+    await page.goto('/exec');
+    await expect(page).toHaveURL(/\/login\?next=%2Fexec/);
+  });
+}
+
+test('a wrong password is explained and the board does not see restricted metrics', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill('board@acme.example');
+  await page.getByLabel('Password').fill('not-my-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('login-error')).toContainText('email or password is not right');
+
+  await signIn(page, 'board');
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto('/exec');
+  await expect(page.locator('.kpi-card[data-metric="revenue"]')).toHaveCount(1);
+  await expect(page.locator('.kpi-card[data-metric="marketing_spend"]')).toHaveCount(0);
+  await page.goto('/dashboard?metric=churn_rate');
+  await expect(page.getByTestId('anonymised')).toContainText('anonymised for your role');
+});
+
+test('admins change a role on the users page and find it in the audit log', async ({ page }) => {
+  await page.goto('/login?next=/admin/users');
+  await signIn(page, 'admin');
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  const row = page.getByTestId('users').getByRole('row', { name: /manager@acme\.example/ });
+  await row.getByLabel('New role for manager@acme.example').selectOption('board');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('manager@acme.example is now Board member');
+  await expect(row.getByRole('cell', { name: 'Board member', exact: true })).toBeVisible();
+  // Put it back so other tests see the seeded roles.
+  await row.getByLabel('New role for manager@acme.example').selectOption('manager');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await expect(row.getByRole('cell', { name: 'Manager', exact: true })).toBeVisible();
+
+  await page.goto('/admin/audit?action=role_changed');
+  const events = page.getByTestId('audit').locator('tbody tr');
+  await expect(events).toHaveCount(2);
+  await expect(events.first()).toContainText('manager@acme.example');
+  await expect(events.first()).toContainText('"to":"manager"');
+  await page.getByLabel('Action').selectOption('login_failed');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/action=login_failed/);
+  await expect(page.getByTestId('audit')).toContainText('board@acme.example');
+});

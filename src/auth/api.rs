@@ -1,0 +1,52 @@
+//! Server functions of sign-in: who am I, log in, log out.
+//! The only server functions that anonymous visitors may call.
+
+use leptos::prelude::*;
+
+use super::SignedInUser;
+use crate::error::AppError;
+
+/// The signed-in user, or `None`; never an error for anonymous visitors.
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
+    Ok(super::server::current_principal().map(|p| SignedInUser { email: p.email, display_name: p.display_name, role: p.role, org_name: p.org_name }))
+}
+
+/// Signs in and redirects to `next` (a local path) on success.
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String, next: String) -> Result<(), AppError> {
+    use crate::error::with_status;
+    use crate::state::AppState;
+
+    with_status(
+        async {
+            let state = AppState::current()?;
+            let session = super::server::current_session().await?;
+            let ip = super::server::client_ip().await;
+            super::server::sign_in(&state.pool, &session, &state.config.auth, &email, &password, &ip).await?;
+            leptos_axum::redirect(super::safe_next(&next));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends the session and goes to the login page.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::error::with_status;
+    use crate::state::AppState;
+
+    with_status(
+        async {
+            let state = AppState::current()?;
+            let session = super::server::current_session().await?;
+            let ip = super::server::client_ip().await;
+            let principal = super::server::current_principal();
+            super::server::sign_out(&state.pool, &session, principal.as_ref(), &ip).await?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,317 @@
+//! Sign-in, roles and org isolation through the real router: the role matrix over every server
+//! function and page, CSRF, login throttling, session voiding, visibility levels and the audit log.
+
+use std::collections::BTreeSet;
+
+use axum::http::{header, StatusCode};
+use chrono::NaiveDate;
+use insightops::auth::Role;
+use insightops::seed::{run, SeedOptions};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::support::{form, Client};
+
+async fn seed(pool: &PgPool) {
+    let end = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    run(pool, &SeedOptions { days: 120, scale: 1, end, only_if_empty: false }).await.expect("seed");
+}
+
+/// The demo accounts `insightops seed` creates (see the README).
+fn demo(role: &str, org: &str) -> (String, String) {
+    (format!("{role}@{org}.example"), format!("{role}-{org}-demo"))
+}
+
+async fn client(pool: &PgPool, who: Who) -> Client {
+    let (role, org) = match who {
+        Who::Anonymous => return Client::anonymous(pool),
+        Who::Board => ("board", "acme"),
+        Who::Manager => ("manager", "acme"),
+        Who::Admin => ("admin", "acme"),
+        Who::OtherOrgAdmin => ("admin", "globex"),
+    };
+    let (email, password) = demo(role, org);
+    Client::signed_in(pool, &email, &password).await
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Anonymous,
+    Board,
+    Manager,
+    Admin,
+    OtherOrgAdmin,
+}
+
+const EVERYONE: [Who; 5] = [Who::Anonymous, Who::Board, Who::Manager, Who::Admin, Who::OtherOrgAdmin];
+
+async fn user_id(pool: &PgPool, email: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM io_user WHERE email = $1").bind(email).fetch_one(pool).await.expect("user")
+}
+
+#[sqlx::test]
+async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgPool) {
+    seed(&pool).await;
+    let acme_manager = user_id(&pool, "manager@acme.example").await;
+    let set_role_body = form(&[("user_id", &acme_manager.to_string()), ("role", "manager")]);
+    let (board_email, board_password) = demo("board", "acme");
+    let login_body = form(&[("email", &board_email), ("password", &board_password), ("next", "/exec")]);
+    // Columns: anonymous, board, manager, admin, admin of the other org.
+    let matrix: Vec<(&str, String, [u16; 5])> = vec![
+        ("/api/current_user", String::new(), [200, 200, 200, 200, 200]),
+        ("/api/login", login_body, [200, 200, 200, 200, 200]),
+        ("/api/logout", String::new(), [200, 200, 200, 200, 200]),
+        ("/api/exec_overview", "period_days=30".into(), [401, 200, 200, 200, 200]),
+        ("/api/exec_summary", "grain=month&period=".into(), [401, 200, 200, 200, 200]),
+        ("/api/dashboard", "query=metric%3Drevenue%26drill%3DEMEA".into(), [401, 200, 200, 200, 200]),
+        ("/api/admin_users", String::new(), [401, 403, 403, 200, 200]),
+        ("/api/admin_audit", "query=".into(), [401, 403, 403, 200, 200]),
+        // The other org's admin cannot reach an acme user: it does not exist for them.
+        ("/api/admin_set_role", set_role_body, [401, 403, 403, 200, 404]),
+    ];
+
+    // Forgetting to add a new server function to the matrix fails here.
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_string()).collect();
+    let covered: BTreeSet<String> = matrix.iter().map(|(path, _, _)| path.to_string()).collect();
+    assert_eq!(registered, covered, "every registered server function must be in the role matrix");
+
+    for (path, body, expected) in &matrix {
+        for (who, status) in EVERYONE.iter().zip(expected) {
+            let reply = client(&pool, *who).await.post(path, body).await;
+            assert_eq!(reply.status.as_u16(), *status, "{path} as {who:?}: {}", reply.body);
+        }
+    }
+}
+
+#[sqlx::test]
+async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
+    seed(&pool).await;
+    // Columns: board, manager, admin, admin of the other org.
+    let pages: [(&str, [u16; 4]); 6] = [
+        ("/", [200, 200, 200, 200]),
+        ("/exec", [200, 200, 200, 200]),
+        ("/dashboard?metric=revenue", [200, 200, 200, 200]),
+        ("/dashboard?metric=marketing_spend", [403, 200, 200, 200]),
+        ("/admin/users", [403, 403, 200, 200]),
+        ("/admin/audit", [403, 403, 200, 200]),
+    ];
+    let anonymous = Client::anonymous(&pool);
+    for (page, expected) in pages {
+        let reply = anonymous.get(page).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{page}");
+        let location = reply.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let next: String = form_urlencoded::byte_serialize(page.as_bytes()).collect();
+        assert_eq!(location, format!("/login?next={next}"));
+        for (who, status) in [Who::Board, Who::Manager, Who::Admin, Who::OtherOrgAdmin].iter().zip(expected) {
+            let reply = client(&pool, *who).await.get(page).await;
+            assert_eq!(reply.status.as_u16(), status, "{page} as {who:?}");
+        }
+    }
+    assert_eq!(anonymous.get("/login").await.status, StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn cross_origin_posts_are_refused_and_change_nothing(pool: PgPool) {
+    seed(&pool).await;
+    let admin = client(&pool, Who::Admin).await;
+    let manager = user_id(&pool, "manager@acme.example").await;
+    let body = form(&[("user_id", &manager.to_string()), ("role", "board")]);
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("referer", "https://evil.example/page")],
+        vec![("origin", "http://insightops.test"), ("sec-fetch-site", "cross-site")],
+        vec![],
+    ] {
+        let reply = admin.post_with("/api/admin_set_role", &body, &headers).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
+        assert!(reply.body.contains("CrossOriginRefused"), "{}", reply.body);
+    }
+    let role: String = sqlx::query_scalar("SELECT role FROM io_user WHERE id = $1").bind(manager).fetch_one(&pool).await.expect("role");
+    assert_eq!(role, "manager", "no refused request changed anything");
+    let reply = admin.post_with("/api/admin_set_role", &body, &[("referer", "http://insightops.test/admin/users")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "a same-origin Referer is enough: {}", reply.body);
+}
+
+#[sqlx::test]
+async fn five_failures_per_account_or_address_lock_further_attempts_out(pool: PgPool) {
+    seed(&pool).await;
+    let (email, password) = demo("admin", "acme");
+    let mut attacker = Client::from_ip(&pool, [203, 0, 113, 9]);
+    for attempt in 1..=5 {
+        let reply = attacker.login(&email, "not-the-password").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        assert!(reply.body.contains("InvalidCredentials"));
+    }
+    // The right password does not help the sixth attempt, from this address or any other.
+    for ip in [[203, 0, 113, 9], [198, 51, 100, 7]] {
+        let reply = Client::from_ip(&pool, ip).login(&email, &password).await;
+        assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{ip:?}: {}", reply.body);
+        let retry: u64 = reply.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()?.parse().ok()).expect("Retry-After seconds");
+        assert!((1..=15 * 60).contains(&retry), "{retry}");
+    }
+    // Another account from a clean address is unaffected.
+    let (manager, manager_password) = demo("manager", "acme");
+    assert_eq!(Client::from_ip(&pool, [198, 51, 100, 7]).login(&manager, &manager_password).await.status, StatusCode::OK);
+
+    // Five failures from one address on five unknown accounts lock that address out.
+    let mut sprayer = Client::from_ip(&pool, [192, 0, 2, 1]);
+    for n in 0..5 {
+        assert_eq!(sprayer.login(&format!("nobody{n}@acme.example"), "guess-guess-guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(sprayer.login(&manager, &manager_password).await.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let counts: Vec<(String, i64)> = sqlx::query_as("SELECT action, count(*) FROM io_audit_event WHERE action LIKE 'login%' GROUP BY action ORDER BY action")
+        .fetch_all(&pool)
+        .await
+        .expect("audit");
+    assert_eq!(counts, vec![("login".into(), 1), ("login_failed".into(), 10), ("login_throttled".into(), 3)]);
+}
+
+#[sqlx::test]
+async fn sign_in_rotates_the_session_and_sign_out_or_a_reset_ends_it(pool: PgPool) {
+    seed(&pool).await;
+    let (email, password) = demo("board", "acme");
+    // Signing in gives a new session id, and the id held before it is worthless afterwards.
+    let mut visitor = client(&pool, Who::Manager).await;
+    let before = visitor.clone();
+    visitor.login(&email, &password).await;
+    assert!(visitor.cookie.is_some());
+    assert_ne!(visitor.cookie, before.cookie);
+    assert_eq!(before.post("/api/exec_overview", "period_days=7").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(visitor.post("/api/current_user", "").await.json()["role"], "board");
+    let reply = visitor.post("/api/login", &form(&[("email", &email), ("password", &password), ("next", "/")])).await;
+    let set_cookie = reply.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax") && set_cookie.contains("Max-Age="), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "plain http in dev");
+
+    let user = client(&pool, Who::Manager).await;
+    assert_eq!(user.post("/api/exec_overview", "period_days=7").await.status, StatusCode::OK);
+    assert_eq!(user.post("/api/logout", "").await.status, StatusCode::OK);
+    assert_eq!(user.post("/api/exec_overview", "period_days=7").await.status, StatusCode::UNAUTHORIZED, "the old cookie is dead");
+
+    let board = client(&pool, Who::Board).await;
+    insightops::cli::user::reset_password(&pool, &email, Some("a-brand-new-password".into())).await.expect("reset");
+    assert_eq!(board.post("/api/exec_overview", "period_days=7").await.status, StatusCode::UNAUTHORIZED, "a reset signs the user out");
+    Client::signed_in(&pool, &email, "a-brand-new-password").await;
+}
+
+#[sqlx::test]
+async fn role_changes_apply_at_once_and_are_audited(pool: PgPool) {
+    seed(&pool).await;
+    let admin = client(&pool, Who::Admin).await;
+    let board = client(&pool, Who::Board).await;
+    assert_eq!(board.post("/api/admin_users", "").await.status, StatusCode::FORBIDDEN);
+    let board_id = user_id(&pool, "board@acme.example").await;
+    let reply = admin.post("/api/admin_set_role", &form(&[("user_id", &board_id.to_string()), ("role", "admin")])).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["role"], "admin");
+    assert_eq!(board.post("/api/admin_users", "").await.status, StatusCode::OK, "the same session, the new role");
+
+    // An admin cannot change their own role (so an org never loses its acting admin), nor give an unknown role.
+    let own = user_id(&pool, "admin@acme.example").await;
+    let reply = admin.post("/api/admin_set_role", &form(&[("user_id", &own.to_string()), ("role", "board")])).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    let reply = admin.post("/api/admin_set_role", &form(&[("user_id", &board_id.to_string()), ("role", "owner")])).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+
+    let reply = admin.post("/api/admin_audit", &form(&[("query", "action=role_changed")])).await;
+    let entries = reply.json()["entries"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{}", reply.body);
+    assert_eq!(entries[0]["actor"], "admin@acme.example");
+    assert_eq!(entries[0]["target"], "board@acme.example");
+    assert!(entries[0]["detail"].as_str().unwrap_or_default().contains(r#""from":"board""#));
+    let reply = admin.post("/api/admin_audit", &form(&[("query", "action=login&actor=board@")])).await;
+    assert_eq!(reply.json()["entries"].as_array().map(Vec::len), Some(1), "the board member's sign-in");
+}
+
+#[sqlx::test]
+async fn an_org_never_receives_a_row_of_another_org(pool: PgPool) {
+    seed(&pool).await;
+    let reads = [
+        ("/api/current_user", ""),
+        ("/api/exec_overview", "period_days=90"),
+        ("/api/exec_summary", "grain=quarter&period="),
+        ("/api/dashboard", "query=metric%3Drevenue%26range%3D90d"),
+        ("/api/dashboard", "query=metric%3Dorders%26drill%3DEMEA%2CSMB%2Cweb%2Ccore"),
+        ("/api/admin_users", ""),
+        ("/api/admin_audit", "query="),
+    ];
+    for (mine, theirs, their_name) in [("acme", "globex", "Globex"), ("globex", "acme", "Acme")] {
+        let (email, password) = demo("admin", mine);
+        let me = Client::signed_in(&pool, &email, &password).await;
+        let mut totals = Vec::new();
+        for (path, body) in reads {
+            let reply = me.post(path, body).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+            assert!(!reply.body.contains(theirs) && !reply.body.contains(their_name), "{mine} got {theirs}'s data from {path}");
+            if path == "/api/dashboard" {
+                totals.push(reply.json()["total"]["current"].as_f64().expect("total"));
+            }
+        }
+        // The numbers are each org's own: compare with SQL over that org's rows only.
+        let revenue: f64 = sqlx::query_scalar(
+            "SELECT sum(value)::float8 FROM io_kpi_daily k JOIN io_org o ON o.id = k.org_id
+             WHERE o.slug = $1 AND metric_key = 'revenue' AND kpi_date > DATE '2026-11-01' - 90",
+        )
+        .bind(mine)
+        .fetch_one(&pool)
+        .await
+        .expect("sum");
+        assert!((totals[0] - revenue).abs() < 1e-6 * revenue, "{mine}: {} vs {revenue}", totals[0]);
+    }
+}
+
+#[sqlx::test]
+async fn visibility_levels_shape_what_each_role_sees(pool: PgPool) {
+    seed(&pool).await;
+    let board = client(&pool, Who::Board).await;
+    let manager = client(&pool, Who::Manager).await;
+    let keys = |json: serde_json::Value| -> Vec<String> {
+        json["cards"].as_array().into_iter().flatten().filter_map(|c| c["metric_key"].as_str().map(str::to_string)).collect()
+    };
+    let board_cards = keys(board.post("/api/exec_summary", "grain=month&period=").await.json());
+    let manager_cards = keys(manager.post("/api/exec_summary", "grain=month&period=").await.json());
+    assert!(!board_cards.contains(&"marketing_spend".to_string()), "RESTRICTED: hidden from the board");
+    assert!(manager_cards.contains(&"marketing_spend".to_string()));
+    assert!(board_cards.contains(&"churn_rate".to_string()), "ANONYMISED: totals for the board");
+    assert_eq!(manager_cards.len(), board_cards.len() + 1);
+
+    // Anonymised for the board: totals, no breakdown, and no filter or drill that singles out a slice.
+    let reply = board.post("/api/dashboard", "query=metric%3Dchurn_rate").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let json = reply.json();
+    assert_eq!(json["anonymised"], true);
+    assert_eq!(json["breakdown"].as_array().map(Vec::len), Some(0));
+    let reply = board.post("/api/dashboard", "query=metric%3Dchurn_rate%26drill%3DAPAC").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.body.contains("anonymised"), "{}", reply.body);
+    let reply = manager.post("/api/dashboard", "query=metric%3Dchurn_rate%26drill%3DAPAC").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["anonymised"], false);
+    // Restricted: named in the refusal, absent from the board's metric picker.
+    let reply = board.post("/api/dashboard", "query=metric%3Dmarketing_spend").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.body.contains("restricted"), "{}", reply.body);
+    let picker = board.post("/api/dashboard", "query=").await.json();
+    assert!(!picker["metrics"].to_string().contains("marketing_spend"));
+}
+
+#[sqlx::test]
+async fn operators_manage_accounts_from_the_cli_with_an_audit_trail(pool: PgPool) {
+    use insightops::cli::user;
+    seed(&pool).await;
+    let added = user::add(&pool, "acme", "new.person@acme.example", Some("New Person"), Role::Manager, None).await.expect("add");
+    let generated = added.generated_password.expect("a generated password");
+    assert!(generated.len() >= 20);
+    Client::signed_in(&pool, "new.person@acme.example", &generated).await;
+    assert!(user::add(&pool, "acme", "NEW.PERSON@acme.example", None, Role::Board, None).await.is_err(), "emails are unique, any case");
+    assert!(user::add(&pool, "nowhere", "x@y.example", None, Role::Board, None).await.is_err());
+    assert!(user::add(&pool, "acme", "short@acme.example", None, Role::Board, Some("short".into())).await.is_err());
+    let changed = user::set_role(&pool, "new.person@acme.example", Role::Board).await.expect("set role");
+    assert!(changed.message.contains("manager -> board"), "{}", changed.message);
+    let actions: Vec<(String, String)> = sqlx::query_as("SELECT actor, action FROM io_audit_event WHERE target = 'new.person@acme.example' AND actor = 'cli' ORDER BY at")
+        .fetch_all(&pool)
+        .await
+        .expect("audit");
+    assert_eq!(actions, vec![("cli".into(), "user_created".into()), ("cli".into(), "role_changed".into())]);
+}
