@@ -35,6 +35,12 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 wait_for_http "http://127.0.0.1:$port/api/health" 60
 
+# Pages need a session: sign in as the demo board member (what the board page is for).
+cookie=$(curl -fsS -o /dev/null -D - -H "Origin: http://127.0.0.1:$port" \
+  --data-urlencode "email=board@acme.example" --data-urlencode "password=board-acme-demo" --data-urlencode "next=/" \
+  "http://127.0.0.1:$port/api/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+[ -n "$cookie" ] || die "could not sign in to the benchmark server"
+
 # p95 is not in wrk's --latency table; its Lua hook can print any percentile.
 script="$(mktemp --suffix=.lua)"
 cat >"$script" <<'LUA'
@@ -46,7 +52,8 @@ done = function(summary, latency, requests)
 end
 LUA
 for path in "/exec" "/exec?grain=quarter" "/dashboard" "/dashboard?metric=orders&range=30d&drill=EMEA,SMB" "/dashboard?metric=revenue&range=365d&channel=web,mobile"; do
-  curl -fsS -o /dev/null "http://127.0.0.1:$port$path"   # warm up
-  result=$(wrk -t2 -c4 -d"${seconds}s" -s "$script" "http://127.0.0.1:$port$path" | grep RESULT)
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$port$path")   # warm up
+  [ "$code" = 200 ] || die "$path answered $code, not 200"
+  result=$(wrk -t2 -c4 -d"${seconds}s" -H "Cookie: $cookie" -s "$script" "http://127.0.0.1:$port$path" | grep RESULT)
   printf '%-58s %s\n' "$path" "${result#RESULT }"
 done

@@ -13,6 +13,8 @@ use crate::auth::page::{AccountMenu, LoginPage};
 use crate::auth::{Capability, Role};
 use crate::dashboard::page::DashboardPage;
 use crate::exec::page::ExecPage;
+use crate::models::page::ModelsAdminPage;
+use crate::recommendations::page::RecommendationsPage;
 use crate::overview::page::ExecOverviewPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,10 +40,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Every page in the navigation with the capability it needs; the menu shows only what the
 /// signed-in role may open.
-const NAV: [(&str, &str, Capability); 5] = [
+const NAV: [(&str, &str, Capability); 7] = [
     ("/", "Overview", Capability::ViewOverview),
     ("/exec", "Board summary", Capability::ViewBoardSummary),
     ("/dashboard", "Dashboard", Capability::ViewDashboards),
+    ("/recommendations", "Recommendations", Capability::ViewRecommendations),
+    ("/admin/models", "Models", Capability::ManageModels),
     ("/admin/users", "Users", Capability::ManageUsers),
     ("/admin/audit", "Audit log", Capability::ViewAuditLog),
 ];
@@ -62,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("exec") view=ExecPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("recommendations") view=RecommendationsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("models")) view=ModelsAdminPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=UsersPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditLogPage ssr=SsrMode::Async/>
                 </Routes>

@@ -14,6 +14,8 @@ pub mod error;
 pub mod exec;
 pub mod format;
 pub mod model;
+pub mod models;
+pub mod recommendations;
 
 #[cfg(feature = "ssr")]
 pub mod cli;

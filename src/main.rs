@@ -178,6 +178,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+            // The demo's review queue: every active model runs once on the fresh data.
+            for r in reports.iter().filter(|r| !r.skipped) {
+                let org = db::orgs::by_slug(&pool, &r.slug).await.map_err(|e| e.to_string())?.ok_or("org vanished")?;
+                for run in insightops::models::service::run_active(&pool, org.id, "seed", &config.analytics).await.map_err(|e| e.to_string())? {
+                    println!("{}: ran {} v{} in {} ms: {}", r.slug, run.model_name, run.model_version, run.duration_ms.unwrap_or(0), run.error.unwrap_or(run.output));
+                }
+            }
             pool.close().await;
             Ok(())
         }

@@ -21,6 +21,12 @@ pub enum AuditAction {
     UserCreated,
     RoleChanged,
     PasswordReset,
+    RecommendationAccepted,
+    RecommendationDismissed,
+    RecommendationReopened,
+    ModelRegistered,
+    ModelActivated,
+    ModelDeprecated,
 }
 
 text_enum!(AuditAction {
@@ -31,10 +37,16 @@ text_enum!(AuditAction {
     AuditAction::UserCreated => "user_created",
     AuditAction::RoleChanged => "role_changed",
     AuditAction::PasswordReset => "password_reset",
+    AuditAction::RecommendationAccepted => "recommendation_accepted",
+    AuditAction::RecommendationDismissed => "recommendation_dismissed",
+    AuditAction::RecommendationReopened => "recommendation_reopened",
+    AuditAction::ModelRegistered => "model_registered",
+    AuditAction::ModelActivated => "model_activated",
+    AuditAction::ModelDeprecated => "model_deprecated",
 });
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -42,6 +54,12 @@ impl AuditAction {
         AuditAction::UserCreated,
         AuditAction::RoleChanged,
         AuditAction::PasswordReset,
+        AuditAction::RecommendationAccepted,
+        AuditAction::RecommendationDismissed,
+        AuditAction::RecommendationReopened,
+        AuditAction::ModelRegistered,
+        AuditAction::ModelActivated,
+        AuditAction::ModelDeprecated,
     ];
 
     pub fn label(self) -> &'static str {
@@ -53,6 +71,12 @@ impl AuditAction {
             AuditAction::UserCreated => "User created",
             AuditAction::RoleChanged => "Role changed",
             AuditAction::PasswordReset => "Password reset",
+            AuditAction::RecommendationAccepted => "Recommendation accepted",
+            AuditAction::RecommendationDismissed => "Recommendation dismissed",
+            AuditAction::RecommendationReopened => "Recommendation reopened",
+            AuditAction::ModelRegistered => "Model version registered",
+            AuditAction::ModelActivated => "Model activated",
+            AuditAction::ModelDeprecated => "Model deprecated",
         }
     }
 }

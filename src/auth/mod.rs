@@ -38,8 +38,8 @@ impl Role {
     pub fn can(self, capability: Capability) -> bool {
         use Capability::*;
         match capability {
-            ViewOverview | ViewBoardSummary | ViewDashboards => true,
-            ManageUsers | ViewAuditLog => self == Role::Admin,
+            ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations => true,
+            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels => self == Role::Admin,
         }
     }
 }
@@ -53,6 +53,12 @@ pub enum Capability {
     ViewDashboards,
     ManageUsers,
     ViewAuditLog,
+    /// Everyone sees the recommendations their role's metrics allow, read-only.
+    ViewRecommendations,
+    /// Accept, dismiss or reopen.
+    DecideRecommendations,
+    /// Register versions, activate, deprecate, run.
+    ManageModels,
 }
 
 /// The seeds' VISIBILITY levels, set per metric.
@@ -162,6 +168,9 @@ mod tests {
             assert!(role.can(Capability::ViewDashboards));
             assert_eq!(role.can(Capability::ManageUsers), role == Role::Admin);
             assert_eq!(role.can(Capability::ViewAuditLog), role == Role::Admin);
+            assert!(role.can(Capability::ViewRecommendations));
+            assert_eq!(role.can(Capability::DecideRecommendations), role == Role::Admin);
+            assert_eq!(role.can(Capability::ManageModels), role == Role::Admin);
         }
         assert_eq!(Role::parse("root"), None);
     }

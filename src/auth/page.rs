@@ -20,7 +20,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="login-panel">
             <h1>"Sign in to InsightOps"</h1>
             <ActionForm action=login>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label>"Email"
                     <input type="email" name="email" autocomplete="username" required autofocus/>
                 </label>

@@ -4,6 +4,8 @@
 pub mod audit;
 pub mod kpi;
 pub mod metrics;
+pub mod models;
+pub mod recommendations;
 pub mod orgs;
 pub mod users;
 

@@ -91,8 +91,8 @@ fn ExecBody(data: ExecSummary) -> impl IntoView {
                 <FactList facts=data.anomalies.clone() empty="No anomalous days in this period." testid="open-anomalies"/>
                 <p class="hint" data-testid="open-recommendations">
                     {match data.open_recommendations {
-                        Some(n) => format!("{n} open recommendations"),
-                        None => "Recommendations: the review workflow is not enabled yet.".to_string(),
+                        Some(n) => view! { <a href="/recommendations">{format!("{n} open recommendation(s) to review")}</a> }.into_any(),
+                        None => view! { <span>"Recommendations are not available."</span> }.into_any(),
                     }}
                 </p>
             </section>

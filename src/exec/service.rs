@@ -47,12 +47,15 @@ pub async fn cached_exec_summary(
     // Keyed by role too: what a summary holds depends on what the role may see.
     let key = (scope.org_id, scope.role);
     if let Some(as_of) = db::kpi::latest_day(pool, scope.org_id).await? {
-        if let Some(hit) = cache.get(key, query, as_of) {
+        if let Some(mut hit) = cache.get(key, query, as_of) {
+            hit.open_recommendations = Some(db::recommendations::open_count(pool, scope.org_id).await? as u32);
             return Ok(hit);
         }
     }
-    let summary = exec_summary(pool, scope, query, config).await?;
+    let mut summary = exec_summary(pool, scope, query, config).await?;
     cache.put(key, query, &summary);
+    // Decisions change the count at any moment: it is never served from the cache.
+    summary.open_recommendations = Some(db::recommendations::open_count(pool, scope.org_id).await? as u32);
     Ok(summary)
 }
 

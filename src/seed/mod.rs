@@ -124,6 +124,7 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
         }
         db::kpi::record_dimension_values(&mut tx, org_id).await?;
         db::kpi::refresh_rollups(&mut tx, org_id).await?;
+        crate::models::service::register_builtins(&mut tx, org_id).await?;
         tx.commit().await?;
         let users = seed_users(pool, org_id, &org.slug, &org.name).await?;
         reports.push(OrgSeedReport {

@@ -53,6 +53,17 @@ async fn user_id(pool: &PgPool, email: &str) -> Uuid {
 async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgPool) {
     seed(&pool).await;
     let acme_manager = user_id(&pool, "manager@acme.example").await;
+    let acme = insightops::db::orgs::by_slug(&pool, "acme").await.expect("query").expect("org").id;
+    let model: Uuid = sqlx::query_scalar("SELECT id FROM io_analytical_model WHERE org_id = $1 AND name = 'robust_anomaly_detector'")
+        .bind(acme)
+        .fetch_one(&pool)
+        .await
+        .expect("built-in model");
+    insightops::models::service::execute(&pool, acme, model, "test", &insightops::analytics::AnalyticsConfig::default()).await.expect("run");
+    let (item, version): (Uuid, i32) = sqlx::query_as("SELECT id, version FROM io_recommendation WHERE org_id = $1 LIMIT 1").bind(acme).fetch_one(&pool).await.expect("a recommendation");
+    let decide_body = form(&[("items", &format!("{item}:{version}")), ("decision", "accept"), ("note", "")]);
+    let model_body = |extra: (&str, &str)| form(&[("model_id", &model.to_string()), extra]);
+    let config = r#"{ "lookback_days": 30, "min_severity": "critical", "dimensions": [], "metrics": [] }"#;
     let set_role_body = form(&[("user_id", &acme_manager.to_string()), ("role", "manager")]);
     let (board_email, board_password) = demo("board", "acme");
     let login_body = form(&[("email", &board_email), ("password", &board_password), ("next", "/exec")]);
@@ -68,6 +79,12 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/admin_audit", "query=".into(), [401, 403, 403, 200, 200]),
         // The other org's admin cannot reach an acme user: it does not exist for them.
         ("/api/admin_set_role", set_role_body, [401, 403, 403, 200, 404]),
+        ("/api/recommendations", "query=status%3Dall".into(), [401, 200, 200, 200, 200]),
+        ("/api/recommendations_decide", decide_body, [401, 403, 403, 200, 404]),
+        ("/api/models", String::new(), [401, 403, 403, 200, 200]),
+        ("/api/models_register", model_body(("config", config)), [401, 403, 403, 200, 404]),
+        ("/api/models_status", model_body(("action", "activate")), [401, 403, 403, 200, 404]),
+        ("/api/models_run", model_body(("x", "")), [401, 403, 403, 200, 404]),
     ];
 
     // Forgetting to add a new server function to the matrix fails here.
@@ -87,13 +104,15 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
     // Columns: board, manager, admin, admin of the other org.
-    let pages: [(&str, [u16; 4]); 6] = [
+    let pages: [(&str, [u16; 4]); 8] = [
         ("/", [200, 200, 200, 200]),
         ("/exec", [200, 200, 200, 200]),
         ("/dashboard?metric=revenue", [200, 200, 200, 200]),
         ("/dashboard?metric=marketing_spend", [403, 200, 200, 200]),
         ("/admin/users", [403, 403, 200, 200]),
         ("/admin/audit", [403, 403, 200, 200]),
+        ("/recommendations", [200, 200, 200, 200]),
+        ("/admin/models", [403, 403, 200, 200]),
     ];
     let anonymous = Client::anonymous(&pool);
     for (page, expected) in pages {
@@ -235,6 +254,8 @@ async fn an_org_never_receives_a_row_of_another_org(pool: PgPool) {
         ("/api/dashboard", "query=metric%3Dorders%26drill%3DEMEA%2CSMB%2Cweb%2Ccore"),
         ("/api/admin_users", ""),
         ("/api/admin_audit", "query="),
+        ("/api/recommendations", "query=status%3Dall"),
+        ("/api/models", ""),
     ];
     for (mine, theirs, their_name) in [("acme", "globex", "Globex"), ("globex", "acme", "Acme")] {
         let (email, password) = demo("admin", mine);

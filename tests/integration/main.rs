@@ -9,5 +9,6 @@ mod detection;
 mod exec_overview;
 mod health;
 mod migrations;
+mod recommendations;
 mod seeding;
 mod support;

@@ -1,0 +1,228 @@
+//! Queries on recommendations (`io_recommendation`) and their history (`io_recommendation_event`).
+//! Decisions are compare-and-set on the row's version, so two admins cannot both win.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::recommendations::rules::Known;
+use crate::recommendations::{
+    Category, Evidence, Recommendation, RecommendationEvent, RecommendationFilter, RecommendationStatus, Severity,
+};
+
+/// A finding of a model run, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFinding {
+    pub finding_key: String,
+    pub metric_key: String,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub magnitude: f64,
+    pub evidence: Evidence,
+}
+
+fn bad(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("io_recommendation.{column} has unknown value {value:?}").into())
+}
+
+/// The stored state of a finding, locked for this transaction.
+pub async fn known(conn: &mut PgConnection, org_id: Uuid, finding_key: &str) -> Result<Option<(Uuid, Known)>, sqlx::Error> {
+    let row: Option<(Uuid, String, String, f64)> =
+        sqlx::query_as("SELECT id, status, severity, magnitude FROM io_recommendation WHERE org_id = $1 AND finding_key = $2 FOR UPDATE")
+            .bind(org_id)
+            .bind(finding_key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((id, status, severity, magnitude)) = row else { return Ok(None) };
+    let status = RecommendationStatus::parse(&status).ok_or_else(|| bad("status", &status))?;
+    let severity = Severity::parse(&severity).ok_or_else(|| bad("severity", &severity))?;
+    Ok(Some((id, Known { status, severity, magnitude })))
+}
+
+fn evidence_json(evidence: &Evidence) -> Result<serde_json::Value, sqlx::Error> {
+    serde_json::to_value(evidence).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+pub async fn insert(conn: &mut PgConnection, org_id: Uuid, execution_id: Uuid, model_name: &str, f: &NewFinding) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO io_recommendation (org_id, model_execution_id, model_name, finding_key, metric_key, title, description, category, severity, magnitude, evidence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(execution_id)
+    .bind(model_name)
+    .bind(&f.finding_key)
+    .bind(&f.metric_key)
+    .bind(&f.title)
+    .bind(&f.description)
+    .bind(f.category.as_str())
+    .bind(f.severity.as_str())
+    .bind(f.magnitude)
+    .bind(evidence_json(&f.evidence)?)
+    .fetch_one(conn)
+    .await
+}
+
+/// New evidence for an existing row; `reopen` also sets it open again and bumps its version.
+pub async fn update_evidence(conn: &mut PgConnection, id: Uuid, execution_id: Uuid, f: &NewFinding, reopen: bool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE io_recommendation
+         SET model_execution_id = $2, title = $3, description = $4, severity = $5, magnitude = $6, evidence = $7,
+             status = CASE WHEN $8 THEN 'open' ELSE status END,
+             version = version + CASE WHEN $8 THEN 1 ELSE 0 END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(execution_id)
+    .bind(&f.title)
+    .bind(&f.description)
+    .bind(f.severity.as_str())
+    .bind(f.magnitude)
+    .bind(evidence_json(&f.evidence)?)
+    .bind(reopen)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_event(conn: &mut PgConnection, org_id: Uuid, id: Uuid, kind: &str, actor_user_id: Option<Uuid>, actor: &str, note: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO io_recommendation_event (org_id, recommendation_id, kind, actor_user_id, actor, note) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(org_id)
+        .bind(id)
+        .bind(kind)
+        .bind(actor_user_id)
+        .bind(actor)
+        .bind(note)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Why a decision did not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecideOutcome {
+    Applied { title: String },
+    Missing,
+    /// Someone changed it since `expected_version` (or it already has that status).
+    Stale { status: RecommendationStatus },
+}
+
+/// Sets the status if the row is still at `expected_version`.
+pub async fn set_status(conn: &mut PgConnection, org_id: Uuid, id: Uuid, expected_version: i32, status: RecommendationStatus) -> Result<DecideOutcome, sqlx::Error> {
+    let applied: Option<String> = sqlx::query_scalar(
+        "UPDATE io_recommendation SET status = $4, version = version + 1
+         WHERE org_id = $1 AND id = $2 AND version = $3 AND status <> $4 RETURNING title",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(expected_version)
+    .bind(status.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(title) = applied {
+        return Ok(DecideOutcome::Applied { title });
+    }
+    let current: Option<String> = sqlx::query_scalar("SELECT status FROM io_recommendation WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match current {
+        None => Ok(DecideOutcome::Missing),
+        Some(s) => Ok(DecideOutcome::Stale { status: RecommendationStatus::parse(&s).ok_or_else(|| bad("status", &s))? }),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RecommendationRow {
+    id: Uuid,
+    title: String,
+    description: String,
+    category: String,
+    severity: String,
+    status: String,
+    model_name: String,
+    model_version: i32,
+    evidence: serde_json::Value,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i32,
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The org's recommendations matching `filter`, most severe and newest first, with their history.
+pub async fn list(pool: &PgPool, org_id: Uuid, filter: &RecommendationFilter, ids: Option<&[Uuid]>, limit: i64) -> Result<Vec<Recommendation>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, RecommendationRow>(
+        "SELECT r.id, r.title, r.description, r.category, r.severity, r.status, r.model_name, m.version AS model_version,
+                r.evidence, r.created_at, r.updated_at, r.version
+         FROM io_recommendation r
+         JOIN io_model_execution e ON e.id = r.model_execution_id
+         JOIN io_analytical_model m ON m.id = e.model_id
+         WHERE r.org_id = $1
+           AND ($2::text IS NULL OR r.status = $2)
+           AND ($3::text IS NULL OR r.category = $3)
+           AND ($4::text IS NULL OR r.severity = $4)
+           AND ($5::text IS NULL OR r.metric_key = $5)
+           AND ($6::uuid[] IS NULL OR r.id = ANY($6))
+         ORDER BY CASE r.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+                  r.evidence->>'period_end' DESC, r.id
+         LIMIT $7",
+    )
+    .bind(org_id)
+    .bind(filter.status.map(RecommendationStatus::as_str))
+    .bind(filter.category.map(Category::as_str))
+    .bind(filter.severity.map(Severity::as_str))
+    .bind(filter.metric.as_deref())
+    .bind(ids)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let events: Vec<(Uuid, DateTime<Utc>, String, String, String)> = sqlx::query_as(
+        "SELECT recommendation_id, at, kind, actor, note FROM io_recommendation_event
+         WHERE org_id = $1 AND recommendation_id = ANY($2) ORDER BY at, id",
+    )
+    .bind(org_id)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let history = events
+                .iter()
+                .filter(|e| e.0 == r.id)
+                .map(|e| RecommendationEvent { at: stamp(e.1), kind: e.2.clone(), actor: e.3.clone(), note: e.4.clone() })
+                .collect();
+            let evidence: Evidence = serde_json::from_value(r.evidence).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Ok(Recommendation {
+                    category: Category::parse(&r.category).ok_or_else(|| bad("category", &r.category))?,
+                    severity: Severity::parse(&r.severity).ok_or_else(|| bad("severity", &r.severity))?,
+                    status: RecommendationStatus::parse(&r.status).ok_or_else(|| bad("status", &r.status))?,
+                    id: r.id,
+                    title: r.title,
+                    description: r.description,
+                    model_name: r.model_name,
+                    model_version: r.model_version,
+                    evidence,
+                    created_at: stamp(r.created_at),
+                    updated_at: stamp(r.updated_at),
+                    version: r.version,
+                    history,
+            })
+        })
+        .collect()
+}
+
+pub async fn open_count(pool: &PgPool, org_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM io_recommendation WHERE org_id = $1 AND status = 'open'").bind(org_id).fetch_one(pool).await
+}
+
+/// Metric keys that have recommendations, for the filter.
+pub async fn metrics(pool: &PgPool, org_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT metric_key FROM io_recommendation WHERE org_id = $1 ORDER BY 1").bind(org_id).fetch_all(pool).await
+}

@@ -1,0 +1,208 @@
+//! Recommendations raised by analytical models, and the admin's accept/dismiss workflow.
+//! Types here cross the wire; the rules are pure (`rules`), the queries live in `db::recommendations`.
+
+pub mod api;
+pub mod page;
+pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub use crate::analytics::anomaly::Severity;
+use crate::analytics::text_enum;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecommendationStatus {
+    Open,
+    Accepted,
+    Dismissed,
+}
+
+text_enum!(RecommendationStatus {
+    RecommendationStatus::Open => "open",
+    RecommendationStatus::Accepted => "accepted",
+    RecommendationStatus::Dismissed => "dismissed",
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Anomaly,
+    Trend,
+    Optimisation,
+    Forecast,
+}
+
+text_enum!(Category {
+    Category::Anomaly => "anomaly",
+    Category::Trend => "trend",
+    Category::Optimisation => "optimisation",
+    Category::Forecast => "forecast",
+});
+
+impl Category {
+    pub const ALL: [Category; 4] = [Category::Anomaly, Category::Trend, Category::Optimisation, Category::Forecast];
+}
+
+impl RecommendationStatus {
+    pub const ALL: [RecommendationStatus; 3] = [RecommendationStatus::Open, RecommendationStatus::Accepted, RecommendationStatus::Dismissed];
+}
+
+/// What an admin decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Accept,
+    Dismiss,
+    Reopen,
+}
+
+text_enum!(Decision { Decision::Accept => "accept", Decision::Dismiss => "dismiss", Decision::Reopen => "reopen" });
+
+impl Decision {
+    pub fn resulting_status(self) -> RecommendationStatus {
+        match self {
+            Decision::Accept => RecommendationStatus::Accepted,
+            Decision::Dismiss => RecommendationStatus::Dismissed,
+            Decision::Reopen => RecommendationStatus::Open,
+        }
+    }
+
+    /// A dismissal must say why; the note is what a later reader of the history needs.
+    pub fn check_note(self, note: &str) -> Result<(), AppError> {
+        if self == Decision::Dismiss && note.trim().is_empty() {
+            return Err(AppError::BadRequest("a dismissal needs a note saying why".into()));
+        }
+        if note.chars().count() > 2000 {
+            return Err(AppError::BadRequest("a note is at most 2,000 characters".into()));
+        }
+        Ok(())
+    }
+}
+
+/// One day of the evidence chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidencePoint {
+    pub date: NaiveDate,
+    pub value: f64,
+    /// Expected value and band where the model computed them.
+    pub expected: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+/// Why a recommendation was raised, with the numbers it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub metric_key: String,
+    pub metric_label: String,
+    pub unit: String,
+    /// (dimension, value) pairs of the slice; empty for the org total.
+    pub dimensions: Vec<(String, String)>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub observed: Option<f64>,
+    pub expected: Option<f64>,
+    pub band: Option<(f64, f64)>,
+    /// The series around the finding, for the evidence chart.
+    pub series: Vec<EvidencePoint>,
+    /// The dashboard view with these numbers.
+    pub chart_href: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub id: uuid::Uuid,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub status: RecommendationStatus,
+    pub model_name: String,
+    pub model_version: i32,
+    pub evidence: Evidence,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Bumped by every change; a decision names the version it saw, so two admins cannot both win.
+    pub version: i32,
+    /// Created, accepted, dismissed, reopened: oldest first.
+    pub history: Vec<RecommendationEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationEvent {
+    pub at: String,
+    pub kind: String,
+    pub actor: String,
+    pub note: String,
+}
+
+/// The review page's filters, from its URL query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecommendationFilter {
+    pub status: Option<RecommendationStatus>,
+    pub category: Option<Category>,
+    pub severity: Option<Severity>,
+    pub metric: Option<String>,
+}
+
+impl RecommendationFilter {
+    /// No `status` in the URL means open ones: the review queue.
+    pub fn from_query_string(query: &str) -> Result<RecommendationFilter, AppError> {
+        let mut filter = RecommendationFilter { status: Some(RecommendationStatus::Open), ..Default::default() };
+        let bad = |key: &str, value: &str| AppError::BadRequest(format!("`{key}` = {value:?} is not allowed"));
+        for (key, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            let value = value.trim();
+            match key.as_ref() {
+                "status" if value == "all" => filter.status = None,
+                "status" => filter.status = Some(RecommendationStatus::parse(value).ok_or_else(|| bad("status", value))?),
+                _ if value.is_empty() => {}
+                "category" => filter.category = Some(Category::parse(value).ok_or_else(|| bad("category", value))?),
+                "severity" => filter.severity = Some(Severity::parse(value).ok_or_else(|| bad("severity", value))?),
+                "metric" => filter.metric = Some(value.chars().take(64).collect()),
+                "id" => {}
+                other => return Err(AppError::BadRequest(format!("unknown parameter `{other}`"))),
+            }
+        }
+        Ok(filter)
+    }
+}
+
+/// The review page's data: the filtered list, the metrics to filter by, whether the viewer decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationList {
+    pub items: Vec<Recommendation>,
+    pub metrics: Vec<(String, String)>,
+    pub can_decide: bool,
+    pub open_count: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_default_to_the_open_queue_and_name_bad_values() {
+        let f = RecommendationFilter::from_query_string("").expect("valid");
+        assert_eq!(f.status, Some(RecommendationStatus::Open));
+        let f = RecommendationFilter::from_query_string("status=all&category=anomaly&severity=critical&metric=revenue").expect("valid");
+        assert_eq!((f.status, f.category, f.severity, f.metric.as_deref()), (None, Some(Category::Anomaly), Some(Severity::Critical), Some("revenue")));
+        assert!(RecommendationFilter::from_query_string("status=closed").unwrap_err().to_string().contains("closed"));
+        assert!(RecommendationFilter::from_query_string("order=x").is_err());
+    }
+
+    #[test]
+    fn dismissing_needs_a_note_and_each_decision_has_its_status() {
+        assert!(Decision::Dismiss.check_note("  ").is_err());
+        assert!(Decision::Dismiss.check_note("Known outage, handled").is_ok());
+        assert!(Decision::Accept.check_note("").is_ok());
+        assert_eq!(Decision::Reopen.resulting_status(), RecommendationStatus::Open);
+        for c in Category::ALL {
+            assert_eq!(Category::parse(c.as_str()), Some(c));
+        }
+    }
+}
