@@ -37,11 +37,13 @@ test('an admin dismisses one with a note and accepts another; both are saved wit
   expect(sql(`SELECT status FROM io_recommendation WHERE id = '${ids[1]}'`)).toBe('accepted');
   expect(sql(`SELECT note FROM io_recommendation_event WHERE recommendation_id = '${ids[0]}' AND kind = 'dismissed'`)).toBe('Known payment outage, fixed the same day');
 
-  // The list updated without a reload; after one, the history is there.
+  // The list updated without a reload; after one, the item's detail view shows its history.
   await page.goto('/recommendations?status=dismissed');
-  const dismissed = card(page, ids[0]);
-  await dismissed.locator('summary', { hasText: 'History' }).click();
-  await expect(dismissed.locator('.rec-history')).toContainText('dismissed by admin@acme.example: “Known payment outage, fixed the same day”');
+  await card(page, ids[0]).getByRole('heading').getByRole('link').click();
+  await expect(page).toHaveURL(new RegExp(`id=${ids[0]}`));
+  await expect(page.getByTestId('recommendation')).toHaveCount(1);
+  await expect(page.locator('.rec-history')).toHaveAttribute('open', '');
+  await expect(page.locator('.rec-history')).toContainText('dismissed by admin@acme.example: “Known payment outage, fixed the same day”');
 });
 
 test('a decision someone else beat is rolled back with the reason; bulk accept works', async ({ page }) => {
@@ -61,6 +63,22 @@ test('a decision someone else beat is rolled back with the reason; bulk accept w
   await page.getByRole('button', { name: 'Accept selected' }).click();
   await expect(page.getByTestId('decision-message')).toContainText('2 recommendation(s) accepted');
   expect(sql(`SELECT count(*) FROM io_recommendation WHERE id IN ('${ids[0]}', '${ids[1]}') AND status = 'accepted'`)).toBe('2');
+});
+
+test('admins see schema errors inline, run a model now and find the run in the history', async ({ page }) => {
+  await page.goto('/admin/models');
+  const form = page.locator('details.model-register', { hasText: 'robust_anomaly_detector (latest v1)' });
+  await form.locator('summary').first().click();
+  await form.getByLabel('Config (JSON', { exact: false }).fill('{ "lookback_days": 5000, "min_severity": "warning", "dimensions": [], "metrics": [] }');
+  await form.getByRole('button', { name: 'Register as a draft' }).click();
+  await expect(page.getByTestId('config-error')).toContainText('/lookback_days');
+  expect(sql(`SELECT count(*) FROM io_analytical_model WHERE name = 'robust_anomaly_detector'`)).toBe('2'); // one per org: nothing added
+
+  await page.locator('tr[data-model="robust_anomaly_detector"][data-version="1"]').getByRole('button', { name: 'Run now' }).click();
+  await expect(page.getByTestId('model-message')).toContainText('robust_anomaly_detector v1 ran in');
+  await expect(page.getByTestId('executions').locator('tbody tr').first()).toContainText('admin@acme.example');
+  // Nothing decided before was raised again.
+  expect(sql(`SELECT count(*) FROM io_recommendation_event WHERE kind = 'reopened'`)).toBe('0');
 });
 
 test.describe('as a board member', () => {

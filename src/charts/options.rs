@@ -198,6 +198,56 @@ pub fn scatter_chart(x_label: &str, y_label: &str, points: &[(String, f64, f64)]
         )
 }
 
+/// A recommendation's evidence: the observed series, the expected value and its band where the
+/// model computed them, and the finding's days marked.
+pub fn evidence_chart(evidence: &crate::recommendations::Evidence) -> Chart {
+    let points = &evidence.series;
+    let dates: Vec<String> = points.iter().map(|p| p.date.to_string()).collect();
+    let optional = |v: Option<f64>| v.map(DataPoint::from).unwrap_or_else(gap);
+    let in_finding = |d: chrono::NaiveDate| d >= evidence.period_start && d <= evidence.period_end;
+    let marked: Vec<DataPoint> = points.iter().map(|p| if in_finding(p.date) { DataPoint::from(p.value) } else { gap() }).collect();
+    let has_band = points.iter().any(|p| p.low.is_some());
+    let mut chart = Chart::new()
+        .grid(grid())
+        .legend(Legend::new().top(0).data(vec!["Observed", "Expected", "Finding"]))
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .x_axis(Axis::new().type_(AxisType::Category).data(dates))
+        .y_axis(Axis::new().type_(AxisType::Value).scale(true).name(evidence.unit.as_str()))
+        .series(Line::new().name("Observed").show_symbol(false).item_style(ItemStyle::new().color(ACTUAL)).data(points.iter().map(|p| DataPoint::from(p.value)).collect::<Vec<_>>()));
+    if has_band {
+        chart = chart
+            .series(
+                Line::new()
+                    .name("Band low")
+                    .stack("band")
+                    .show_symbol(false)
+                    .silent(true)
+                    .line_style(LineStyle::new().opacity(0))
+                    .data(points.iter().map(|p| optional(p.low)).collect::<Vec<_>>()),
+            )
+            .series(
+                Line::new()
+                    .name("Normal range")
+                    .stack("band")
+                    .show_symbol(false)
+                    .silent(true)
+                    .line_style(LineStyle::new().opacity(0))
+                    .area_style(AreaStyle::new().color(FORECAST).opacity(0.15))
+                    .data(points.iter().map(|p| optional(p.low.zip(p.high).map(|(l, h)| h - l))).collect::<Vec<_>>()),
+            );
+    }
+    chart
+        .series(
+            Line::new()
+                .name("Expected")
+                .show_symbol(false)
+                .item_style(ItemStyle::new().color(FORECAST))
+                .line_style(LineStyle::new().type_(LineStyleType::Dashed))
+                .data(points.iter().map(|p| optional(p.expected)).collect::<Vec<_>>()),
+        )
+        .series(Scatter::new().name("Finding").symbol(Symbol::Circle).symbol_size(11).item_style(ItemStyle::new().color(ANOMALY)).data(marked))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,52 +306,3 @@ mod tests {
     }
 }
 
-/// A recommendation's evidence: the observed series, the expected value and its band where the
-/// model computed them, and the finding's days marked.
-pub fn evidence_chart(evidence: &crate::recommendations::Evidence) -> Chart {
-    let points = &evidence.series;
-    let dates: Vec<String> = points.iter().map(|p| p.date.to_string()).collect();
-    let optional = |v: Option<f64>| v.map(DataPoint::from).unwrap_or_else(gap);
-    let in_finding = |d: chrono::NaiveDate| d >= evidence.period_start && d <= evidence.period_end;
-    let marked: Vec<DataPoint> = points.iter().map(|p| if in_finding(p.date) { DataPoint::from(p.value) } else { gap() }).collect();
-    let has_band = points.iter().any(|p| p.low.is_some());
-    let mut chart = Chart::new()
-        .grid(grid())
-        .legend(Legend::new().top(0).data(vec!["Observed", "Expected", "Finding"]))
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .x_axis(Axis::new().type_(AxisType::Category).data(dates))
-        .y_axis(Axis::new().type_(AxisType::Value).scale(true).name(evidence.unit.as_str()))
-        .series(Line::new().name("Observed").show_symbol(false).item_style(ItemStyle::new().color(ACTUAL)).data(points.iter().map(|p| DataPoint::from(p.value)).collect::<Vec<_>>()));
-    if has_band {
-        chart = chart
-            .series(
-                Line::new()
-                    .name("Band low")
-                    .stack("band")
-                    .show_symbol(false)
-                    .silent(true)
-                    .line_style(LineStyle::new().opacity(0))
-                    .data(points.iter().map(|p| optional(p.low)).collect::<Vec<_>>()),
-            )
-            .series(
-                Line::new()
-                    .name("Normal range")
-                    .stack("band")
-                    .show_symbol(false)
-                    .silent(true)
-                    .line_style(LineStyle::new().opacity(0))
-                    .area_style(AreaStyle::new().color(FORECAST).opacity(0.15))
-                    .data(points.iter().map(|p| optional(p.low.zip(p.high).map(|(l, h)| h - l))).collect::<Vec<_>>()),
-            );
-    }
-    chart
-        .series(
-            Line::new()
-                .name("Expected")
-                .show_symbol(false)
-                .item_style(ItemStyle::new().color(FORECAST))
-                .line_style(LineStyle::new().type_(LineStyleType::Dashed))
-                .data(points.iter().map(|p| optional(p.expected)).collect::<Vec<_>>()),
-        )
-        .series(Scatter::new().name("Finding").symbol(Symbol::Circle).symbol_size(11).item_style(ItemStyle::new().color(ANOMALY)).data(marked))
-}

@@ -209,12 +209,17 @@ fn metric_ref(m: &MetricDef) -> MetricRef {
     MetricRef { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone() }
 }
 
-fn slice_label(dimensions: &[(String, String)]) -> String {
+/// "the total" or the slice's values, e.g. "EMEA".
+fn slice_name(dimensions: &[(String, String)]) -> String {
     if dimensions.is_empty() {
-        "in total".to_string()
+        "the total".to_string()
     } else {
-        format!("in {}", dimensions.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / "))
+        dimensions.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ")
     }
+}
+
+fn slice_label(dimensions: &[(String, String)]) -> String {
+    if dimensions.is_empty() { "in total".to_string() } else { format!("in {}", slice_name(dimensions)) }
 }
 
 fn chart_href(metric: &str, dimensions: &[(String, String)], from: NaiveDate, to: NaiveDate, kpi: bool) -> String {
@@ -236,6 +241,9 @@ fn finding_key(model: &str, metric: &str, dimensions: &[(String, String)], perio
     format!("{model}|{metric}|{}|{period}", if dims.is_empty() { "total".to_string() } else { dims.join(",") })
 }
 
+/// A dimension slice ((dimension, value) pairs; empty for the total) and its daily series.
+type Slice = (Vec<(String, String)>, Vec<DailyValue>);
+
 async fn robust_anomaly(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: AnomalySettings, analytics: &AnalyticsConfig) -> Result<(Vec<NewFinding>, Value), AppError> {
     let dims: Vec<Dimension> = s.dimensions.iter().filter_map(|d| Dimension::parse(d)).collect();
     let metrics = chosen_metrics(pool, org_id, &s.metrics).await?;
@@ -244,7 +252,8 @@ async fn robust_anomaly(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Anomal
     let mut findings = Vec::new();
     let mut series_scanned = 0;
     for (table, m) in &metrics {
-        let mut slices: Vec<(Vec<(String, String)>, Vec<DailyValue>)> = Vec::new();
+        let mut found = Vec::new();
+        let mut slices: Vec<Slice> = Vec::new();
         let totals = db::kpi::daily_by(pool, org_id, *table, &m.key, m.aggregation, &DimensionFilter::default(), None, history_start, as_of).await?;
         slices.push((Vec::new(), totals.iter().map(|r| DailyValue::new(r.day, r.value)).collect()));
         for d in &dims {
@@ -261,12 +270,49 @@ async fn robust_anomaly(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Anomal
             series_scanned += 1;
             let scores = score_series(&series, &analytics.anomaly);
             for score in scores.iter().filter(|x| x.date >= first_flag && x.severity >= Some(s.min_severity)) {
-                findings.push(anomaly_finding(m, *table == FactTable::Kpi, &dimensions, &series, &scores, score, as_of));
+                found.push(anomaly_finding(m, *table == FactTable::Kpi, &dimensions, &series, &scores, score, as_of));
             }
         }
+        findings.extend(strongest_per_day(found));
     }
     let input = json!({ "metrics": metrics.len(), "series": series_scanned, "from": first_flag, "to": as_of });
     Ok((findings, input))
+}
+
+/// The finding's deviation relative to what was expected (0.55 for 55 % off).
+fn relative_deviation(f: &NewFinding) -> f64 {
+    match (f.evidence.observed, f.evidence.expected) {
+        (Some(o), Some(e)) if e != 0.0 => ((o - e) / e).abs(),
+        _ => 0.0,
+    }
+}
+
+/// A broader slice is named instead of the one that moved most when it moved at least this share as much.
+const BROAD_ENOUGH: f64 = 0.8;
+
+/// One finding per metric and day, naming the other slices flagged that day. An EMEA outage also
+/// moves the total and every slice EMEA feeds; one item that says "EMEA" is what a reviewer needs,
+/// not five. The slice named is the broadest that moved at least 80 % as much as the one that moved
+/// most: a surge everywhere is "the total", not whichever slice's noise added most to it.
+fn strongest_per_day(found: Vec<NewFinding>) -> Vec<NewFinding> {
+    let mut by_day: BTreeMap<NaiveDate, Vec<NewFinding>> = BTreeMap::new();
+    for f in found {
+        by_day.entry(f.evidence.period_start).or_default().push(f);
+    }
+    by_day
+        .into_values()
+        .filter_map(|mut group| {
+            let most = group.iter().map(relative_deviation).fold(0.0, f64::max);
+            let rank = |f: &NewFinding| (relative_deviation(f) < BROAD_ENOUGH * most, f.evidence.dimensions.len());
+            group.sort_by(|a, b| rank(a).cmp(&rank(b)).then(relative_deviation(b).total_cmp(&relative_deviation(a))));
+            let others: Vec<String> = group.iter().skip(1).map(|f| slice_name(&f.evidence.dimensions)).collect();
+            let mut best = group.into_iter().next()?;
+            if !others.is_empty() {
+                best.description.push_str(&format!(" Also unusual that day, less so: {}.", others.join("; ")));
+            }
+            Some(best)
+        })
+        .collect()
 }
 
 fn anomaly_finding(m: &MetricDef, kpi: bool, dimensions: &[(String, String)], series: &[DailyValue], scores: &[AnomalyScore], score: &AnomalyScore, as_of: NaiveDate) -> NewFinding {
@@ -404,7 +450,7 @@ async fn forecast_risk(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Forecas
         }
         let actual: f64 = history.iter().filter(|p| p.date >= month.start).map(|p| p.value).sum();
         let recent: Vec<DailyValue> = history.iter().copied().filter(|p| p.date >= fit_start).collect();
-        let mut config = analytics.forecast.clone();
+        let mut config = analytics.forecast;
         config.horizon = remaining.max(1);
         let Some((first, values)) = crate::analytics::anomaly::dense(&recent) else { continue };
         let Ok(fc) = crate::analytics::forecast::forecast(first, &values, &config) else { continue };
@@ -527,6 +573,50 @@ mod tests {
         assert!(text.contains("min_severity"), "{text}");
         let text = validate_config(&schema, &json!({ "lookback_days": 30, "min_severity": "warning", "dimensions": [], "metrics": [], "extra": 1 })).unwrap_err().to_string();
         assert!(text.contains("extra"), "{text}");
+    }
+
+    fn finding(slice: &[(&str, &str)], observed: f64, expected: f64) -> NewFinding {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+        let dimensions: Vec<(String, String)> = slice.iter().map(|(d, v)| (d.to_string(), v.to_string())).collect();
+        NewFinding {
+            finding_key: finding_key("m", "revenue", &dimensions, "2026-11-20"),
+            metric_key: "revenue".into(),
+            title: String::new(),
+            description: "Revenue dropped.".into(),
+            category: Category::Anomaly,
+            severity: Severity::Warning,
+            magnitude: 5.0,
+            evidence: Evidence {
+                metric_key: "revenue".into(),
+                metric_label: "Revenue".into(),
+                unit: "USD".into(),
+                dimensions,
+                period_start: day,
+                period_end: day,
+                observed: Some(observed),
+                expected: Some(expected),
+                band: None,
+                series: Vec::new(),
+                chart_href: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn one_finding_per_day_names_the_slice_that_moved_most() {
+        // An EMEA outage: EMEA is 55 % down, the total 19 %, SMB (EMEA-heavy) 25 %.
+        let found = vec![finding(&[], 81.0, 100.0), finding(&[("region", "EMEA")], 45.0, 100.0), finding(&[("segment", "SMB")], 75.0, 100.0)];
+        let kept = strongest_per_day(found);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].evidence.dimensions, vec![("region".to_string(), "EMEA".to_string())]);
+        assert!(kept[0].description.ends_with("Also unusual that day, less so: the total; SMB."), "{}", kept[0].description);
+        // A surge everywhere: the total moved 120 %, a slice 135 % by noise; the total is named.
+        let kept = strongest_per_day(vec![finding(&[("product", "pro")], 235.0, 100.0), finding(&[], 220.0, 100.0)]);
+        assert_eq!(kept[0].evidence.dimensions, vec![]);
+        // Another day stays its own finding.
+        let mut other_day = finding(&[], 130.0, 100.0);
+        other_day.evidence.period_start = other_day.evidence.period_start.pred_opt().expect("date");
+        assert_eq!(strongest_per_day(vec![finding(&[], 81.0, 100.0), other_day]).len(), 2);
     }
 
     #[test]

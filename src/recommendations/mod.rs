@@ -148,6 +148,8 @@ pub struct RecommendationFilter {
     pub category: Option<Category>,
     pub severity: Option<Severity>,
     pub metric: Option<String>,
+    /// One item: the detail view, history open.
+    pub id: Option<uuid::Uuid>,
 }
 
 impl RecommendationFilter {
@@ -164,7 +166,7 @@ impl RecommendationFilter {
                 "category" => filter.category = Some(Category::parse(value).ok_or_else(|| bad("category", value))?),
                 "severity" => filter.severity = Some(Severity::parse(value).ok_or_else(|| bad("severity", value))?),
                 "metric" => filter.metric = Some(value.chars().take(64).collect()),
-                "id" => {}
+                "id" => filter.id = Some(uuid::Uuid::parse_str(value).map_err(|_| bad("id", value))?),
                 other => return Err(AppError::BadRequest(format!("unknown parameter `{other}`"))),
             }
         }
@@ -193,6 +195,9 @@ mod tests {
         assert_eq!((f.status, f.category, f.severity, f.metric.as_deref()), (None, Some(Category::Anomaly), Some(Severity::Critical), Some("revenue")));
         assert!(RecommendationFilter::from_query_string("status=closed").unwrap_err().to_string().contains("closed"));
         assert!(RecommendationFilter::from_query_string("order=x").is_err());
+        let one = RecommendationFilter::from_query_string("status=all&id=00000000-0000-0000-0000-000000000007").expect("valid");
+        assert_eq!(one.id, Some(uuid::Uuid::from_u128(7)));
+        assert!(RecommendationFilter::from_query_string("id=7").is_err());
     }
 
     #[test]

@@ -40,6 +40,7 @@ fn Queue(list: RecommendationList) -> impl IntoView {
     let location = use_location();
     let filter = RecommendationFilter::from_query_string(&location.search.get_untracked()).unwrap_or_default();
     let can_decide = list.can_decide;
+    let detail = filter.id.is_some();
     let items = RwSignal::new(list.items);
     let selected = RwSignal::new(HashSet::<Uuid>::new());
     let pending = RwSignal::new(HashSet::<Uuid>::new());
@@ -130,10 +131,11 @@ fn Queue(list: RecommendationList) -> impl IntoView {
             view! { <p class="form-error" role="alert" data-testid="decision-message">{text}</p> }.into_any()
         })}
         {can_decide.then(|| view! { <BulkBar items selected decide/> })}
+        {detail.then(|| view! { <p><a href="/recommendations">"Back to the open queue"</a></p> })}
         {move || items.with(|list| list.is_empty()).then(|| view! { <p class="empty" role="status">"Nothing matches these filters."</p> })}
         <div class="rec-list">
             <For each=move || items.get() key=|item| (item.id, item.status, item.version) let:item>
-                <RecommendationCard item can_decide selected pending decide/>
+                <RecommendationCard item can_decide selected pending decide detail/>
             </For>
         </div>
     }
@@ -164,6 +166,8 @@ fn RecommendationCard(
     selected: RwSignal<HashSet<Uuid>>,
     pending: RwSignal<HashSet<Uuid>>,
     decide: Callback<Request>,
+    /// The detail view: history open.
+    detail: bool,
 ) -> impl IntoView {
     let id = item.id;
     let version = item.version;
@@ -204,7 +208,7 @@ fn RecommendationCard(
                 <span class=format!("badge severity-{}", item.severity.as_str())>{item.severity.as_str()}</span>
                 <span class="badge">{item.category.as_str()}</span>
                 <span class=format!("badge status-{}", status.as_str()) data-testid="status">{status.as_str()}</span>
-                <h2>{item.title.clone()}</h2>
+                <h2><a href=format!("/recommendations?status=all&id={id}")>{item.title.clone()}</a></h2>
             </header>
             <p class="why">{item.description.clone()}</p>
             <EChart id=format!("rec-{id}") option summary>
@@ -218,7 +222,7 @@ fn RecommendationCard(
                 <a href=chart_href>"Open in the dashboard"</a>
                 {format!(" · {} v{} · raised {}", item.model_name, item.model_version, item.created_at.replace('T', " ").trim_end_matches('Z'))}
             </p>
-            <details class="rec-history">
+            <details class="rec-history" open=detail>
                 <summary>{format!("History ({})", history.len())}</summary>
                 <ol>
                     {history.into_iter().map(|h| view! {

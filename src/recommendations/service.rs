@@ -40,7 +40,8 @@ async fn access_map(pool: &PgPool, scope: &Scope) -> Result<HashMap<String, Metr
 
 pub async fn list(pool: &PgPool, scope: &Scope, filter: &RecommendationFilter) -> Result<RecommendationList, AppError> {
     let access = access_map(pool, scope).await?;
-    let items = db::recommendations::list(pool, scope.org_id, filter, None, PAGE_LIMIT).await?;
+    let one = filter.id.map(|id| vec![id]);
+    let items = db::recommendations::list(pool, scope.org_id, filter, one.as_deref(), PAGE_LIMIT).await?;
     let items: Vec<Recommendation> = items.into_iter().filter(|i| visible(&access, i)).collect();
     let mut metrics = Vec::new();
     for key in db::recommendations::metrics(pool, scope.org_id).await? {

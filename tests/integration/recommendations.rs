@@ -198,3 +198,52 @@ async fn the_registry_refuses_bad_configs_and_runs_only_active_versions(pool: Pg
         assert_eq!(run.status, insightops::models::ExecutionStatus::Success, "{} failed: {:?}", run.model_name, run.error);
     }
 }
+
+/// 56 days of marketing spend and orders per channel; in the last 28 days web spend is up 20 %
+/// while web orders are down 10 %, and mobile is flat.
+async fn channel_fixture(pool: &PgPool) -> Uuid {
+    use crate::support::{insert_metric, insert_org, refresh_rollups};
+    let org = insert_org(pool, "rules").await;
+    insert_metric(pool, org, "marketing_spend", "USD", "lower_is_better", "sum", 0).await;
+    insert_metric(pool, org, "orders", "count", "higher_is_better", "sum", 1).await;
+    let last = end();
+    for d in 0..56 {
+        let day = last - Duration::days(d);
+        let recent = d < 28;
+        for (channel, spend, orders) in [("web", if recent { 1200.0 } else { 1000.0 }, if recent { 90.0 } else { 100.0 }), ("mobile", 500.0, 50.0)] {
+            for (metric, value) in [("marketing_spend", spend), ("orders", orders)] {
+                sqlx::query("INSERT INTO io_kpi_daily (org_id, kpi_date, metric_key, value, channel, source) VALUES ($1, $2, $3, $4::float8::numeric, $5, 'test')")
+                    .bind(org)
+                    .bind(day)
+                    .bind(metric)
+                    .bind(value)
+                    .bind(channel)
+                    .execute(pool)
+                    .await
+                    .expect("insert");
+            }
+        }
+    }
+    refresh_rollups(pool, org).await;
+    let mut conn = pool.acquire().await.expect("connection");
+    insightops::models::service::register_builtins(&mut conn, org).await.expect("models");
+    org
+}
+
+#[sqlx::test]
+async fn the_channel_rule_flags_spend_up_while_orders_fall(pool: PgPool) {
+    let org = channel_fixture(&pool).await;
+    let model = model_id(&pool, org, "channel_efficiency_rules").await;
+    let run = insightops::models::service::execute(&pool, org, model, "test", &AnalyticsConfig::default()).await.expect("run");
+    assert!(run.output.contains(r#""created":1"#), "{}", run.output);
+    let all = RecommendationFilter { status: None, ..Default::default() };
+    let items = insightops::db::recommendations::list(&pool, org, &all, None, 10).await.expect("list");
+    assert_eq!(items.len(), 1, "web only; mobile is flat");
+    let item = &items[0];
+    assert_eq!(item.category, insightops::recommendations::Category::Optimisation);
+    assert_eq!(item.evidence.dimensions, vec![("channel".to_string(), "web".to_string())]);
+    // 28 × 1,200 against 28 × 1,000 is +20 %; 28 × 90 against 28 × 100 is −10 %: both twice the thresholds.
+    assert_eq!(item.title, "marketing spend in web rose 20 % while orders fell 10 %");
+    assert_eq!(item.severity, insightops::recommendations::Severity::Critical);
+    assert_eq!((item.evidence.observed, item.evidence.expected), (Some(33_600.0), Some(28_000.0)));
+}
