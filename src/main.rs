@@ -179,10 +179,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
             // The demo's review queue: every active model runs once on the fresh data.
-            for r in reports.iter().filter(|r| !r.skipped) {
+            for r in reports.iter().filter(|r| !r.skipped || r.models_added > 0) {
                 let org = db::orgs::by_slug(&pool, &r.slug).await.map_err(|e| e.to_string())?.ok_or("org vanished")?;
                 for run in insightops::models::service::run_active(&pool, org.id, "seed", &config.analytics).await.map_err(|e| e.to_string())? {
-                    println!("{}: ran {} v{} in {} ms: {}", r.slug, run.model_name, run.model_version, run.duration_ms.unwrap_or(0), run.error.unwrap_or(run.output));
+                    println!("{}: ran {} v{} in {} ms: {}", r.slug, run.model_name, run.model_version, run.duration_ms.unwrap_or(0), run.result_text());
                 }
             }
             pool.close().await;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::{ExecutionSummary, ModelSummary, ModelsPage};
 use crate::error::AppError;
 
+#[cfg(feature = "ssr")]
 fn parse_id(text: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(text.trim()).map_err(|_| AppError::BadRequest(format!("{text:?} is not a model id")))
 }

@@ -287,6 +287,9 @@ fn relative_deviation(f: &NewFinding) -> f64 {
     }
 }
 
+/// Other flagged slices named in a finding's text; the rest are counted.
+const MAX_NAMED: usize = 4;
+
 /// A broader slice is named instead of the one that moved most when it moved at least this share as much.
 const BROAD_ENOUGH: f64 = 0.8;
 
@@ -308,7 +311,9 @@ fn strongest_per_day(found: Vec<NewFinding>) -> Vec<NewFinding> {
             let others: Vec<String> = group.iter().skip(1).map(|f| slice_name(&f.evidence.dimensions)).collect();
             let mut best = group.into_iter().next()?;
             if !others.is_empty() {
-                best.description.push_str(&format!(" Also unusual that day, less so: {}.", others.join("; ")));
+                let named = others.iter().take(MAX_NAMED).cloned().collect::<Vec<_>>().join("; ");
+                let more = if others.len() > MAX_NAMED { format!(" and {} more", others.len() - MAX_NAMED) } else { String::new() };
+                best.description.push_str(&format!(" Also unusual that day, less so: {named}{more}."));
             }
             Some(best)
         })

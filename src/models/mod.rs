@@ -95,8 +95,49 @@ pub struct ExecutionSummary {
     pub triggered_by: String,
 }
 
+impl ExecutionSummary {
+    /// The run's counts in words, e.g. "18 findings: 0 new, 14 refreshed, 0 reopened, 4 left as decided".
+    pub fn result_text(&self) -> String {
+        if let Some(error) = &self.error {
+            return format!("failed: {error}");
+        }
+        let parsed: serde_json::Value = serde_json::from_str(&self.output).unwrap_or_default();
+        let n = |key: &str| parsed["counts"][key].as_u64().unwrap_or(0);
+        match parsed.get("counts") {
+            Some(_) => format!(
+                "{} findings: {} new, {} refreshed, {} reopened, {} left as decided",
+                n("findings"), n("created"), n("refreshed"), n("reopened"), n("kept")
+            ),
+            None => self.output.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelsPage {
     pub models: Vec<ModelSummary>,
     pub executions: Vec<ExecutionSummary>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_results_read_as_words() {
+        let mut run = ExecutionSummary {
+            id: uuid::Uuid::nil(),
+            model_name: "m".into(),
+            model_version: 1,
+            status: ExecutionStatus::Success,
+            started_at: String::new(),
+            duration_ms: Some(3),
+            error: None,
+            output: r#"{"counts":{"created":2,"findings":5,"kept":1,"refreshed":2,"reopened":0},"input":{}}"#.into(),
+            triggered_by: "seed".into(),
+        };
+        assert_eq!(run.result_text(), "5 findings: 2 new, 2 refreshed, 0 reopened, 1 left as decided");
+        run.error = Some("config: unknown metric \"x\"".into());
+        assert!(run.result_text().starts_with("failed: config"));
+    }
 }

@@ -19,7 +19,7 @@ pub fn ModelsAdminPage() -> impl IntoView {
         let failed = |r: Option<Result<String, crate::error::AppError>>| r.map(|r| r.map_err(|e| e.to_string()));
         failed(run.value().get().map(|r| r.map(|e| match e.status {
             ExecutionStatus::Failed => format!("{} v{} failed: {}", e.model_name, e.model_version, e.error.unwrap_or_default()),
-            _ => format!("{} v{} ran in {} ms: {}", e.model_name, e.model_version, e.duration_ms.unwrap_or(0), e.output),
+            _ => format!("{} v{} ran in {} ms: {}", e.model_name, e.model_version, e.duration_ms.unwrap_or(0), e.result_text()),
         })))
         .or_else(|| failed(status.value().get().map(|r| r.map(|m| format!("{} v{} is now {}.", m.name, m.version, m.status.as_str())))))
     };
@@ -111,7 +111,7 @@ fn Registry(
                         <td>{format!("{} v{}", e.model_name, e.model_version)}</td>
                         <td>{e.status.as_str()}</td>
                         <td class="num">{e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
-                        <td>{e.error.unwrap_or(e.output)}</td>
+                        <td>{e.result_text()}</td>
                         <td>{e.triggered_by}</td>
                     </tr>
                 }).collect_view()}

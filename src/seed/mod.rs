@@ -37,6 +37,8 @@ pub struct OrgSeedReport {
     pub signal_rows_inserted: u64,
     pub skipped: bool,
     pub users: Vec<DemoUser>,
+    /// Built-in models registered now (an org that already had data may still lack them).
+    pub models_added: usize,
 }
 
 /// A demo account: one per role per org. The password is printed by `insightops seed`.
@@ -79,12 +81,15 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
             if let Some(existing) = db::orgs::by_slug(pool, &org.slug).await? {
                 if db::kpi::count_for_org(pool, existing.id).await? > 0 {
                     let users = seed_users(pool, existing.id, &org.slug, &org.name).await?;
+                    let mut conn = pool.acquire().await?;
+                    let models_added = crate::models::service::register_builtins(&mut conn, existing.id).await?;
                     reports.push(OrgSeedReport {
                         slug: org.slug.clone(),
                         kpi_rows_inserted: 0,
                         signal_rows_inserted: 0,
                         skipped: true,
                         users,
+                        models_added,
                     });
                     continue;
                 }
@@ -124,7 +129,7 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
         }
         db::kpi::record_dimension_values(&mut tx, org_id).await?;
         db::kpi::refresh_rollups(&mut tx, org_id).await?;
-        crate::models::service::register_builtins(&mut tx, org_id).await?;
+        let models_added = crate::models::service::register_builtins(&mut tx, org_id).await?;
         tx.commit().await?;
         let users = seed_users(pool, org_id, &org.slug, &org.name).await?;
         reports.push(OrgSeedReport {
@@ -133,6 +138,7 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
             signal_rows_inserted: inserted[1],
             skipped: false,
             users,
+            models_added,
         });
     }
     Ok(reports)
