@@ -247,3 +247,75 @@ async fn the_channel_rule_flags_spend_up_while_orders_fall(pool: PgPool) {
     assert_eq!(item.severity, insightops::recommendations::Severity::Critical);
     assert_eq!((item.evidence.observed, item.evidence.expected), (Some(33_600.0), Some(28_000.0)));
 }
+
+/// Inserts one org-wide daily value.
+async fn put(pool: &PgPool, org: Uuid, metric: &str, day: NaiveDate, value: f64) {
+    sqlx::query("INSERT INTO io_kpi_daily (org_id, kpi_date, metric_key, value, source) VALUES ($1, $2, $3, $4::float8::numeric, 'test')")
+        .bind(org)
+        .bind(day)
+        .bind(metric)
+        .bind(value)
+        .execute(pool)
+        .await
+        .expect("insert");
+}
+
+async fn fixture_org(pool: &PgPool, slug: &str, metrics: &[&str]) -> Uuid {
+    let org = crate::support::insert_org(pool, slug).await;
+    for (i, m) in metrics.iter().enumerate() {
+        crate::support::insert_metric(pool, org, m, "USD", "higher_is_better", "sum", i as i32).await;
+    }
+    org
+}
+
+async fn run_builtin(pool: &PgPool, org: Uuid, name: &str) -> Vec<insightops::recommendations::Recommendation> {
+    crate::support::refresh_rollups(pool, org).await;
+    let mut conn = pool.acquire().await.expect("connection");
+    insightops::models::service::register_builtins(&mut conn, org).await.expect("models");
+    drop(conn);
+    let run = insightops::models::service::execute(pool, org, model_id(pool, org, name).await, "test", &AnalyticsConfig::default()).await.expect("run");
+    assert_eq!(run.status, insightops::models::ExecutionStatus::Success, "{:?}", run.error);
+    let all = RecommendationFilter { status: None, ..Default::default() };
+    insightops::db::recommendations::list(pool, org, &all, None, 10).await.expect("list")
+}
+
+#[sqlx::test]
+async fn the_trend_break_model_flags_a_rise_that_turned_into_a_fall(pool: PgPool) {
+    let org = fixture_org(&pool, "trend", &["revenue"]).await;
+    // 28 days rising 2 a day, then 28 days falling 2 a day, with a small alternating wobble.
+    for d in 0..56i64 {
+        let level = if d < 28 { 100.0 + 2.0 * d as f64 } else { 154.0 - 2.0 * (d - 28) as f64 };
+        let wobble = if d % 2 == 0 { 1.0 } else { -1.0 };
+        put(&pool, org, "revenue", end() - Duration::days(55 - d), level + wobble).await;
+    }
+    let items = run_builtin(&pool, org, "trend_break_detector").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].title, "revenue turned from rising to falling");
+    assert_eq!(items[0].category, insightops::recommendations::Category::Trend);
+    assert_eq!(items[0].severity, insightops::recommendations::Severity::Warning, "falling is bad for revenue");
+}
+
+#[sqlx::test]
+async fn the_forecast_risk_model_flags_a_month_that_will_miss_its_target(pool: PgPool) {
+    let org = fixture_org(&pool, "forecast", &["revenue", "orders", "new_customers"]).await;
+    // Last November ran at 1,000 a day; this year has run at 500 a day for months.
+    let start = NaiveDate::from_ymd_opt(2025, 11, 1).expect("date");
+    let mut day = start;
+    let weekly = [0.0, 10.0, -10.0, 20.0, -20.0, 5.0, -5.0];
+    while day <= end() {
+        let wobble = weekly[(day - start).num_days() as usize % 7];
+        let value = if day < NaiveDate::from_ymd_opt(2025, 12, 1).expect("date") { 1000.0 } else { 500.0 + wobble };
+        put(&pool, org, "revenue", day, value).await;
+        day += Duration::days(1);
+    }
+    let items = run_builtin(&pool, org, "forecast_risk_model").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(item.category, insightops::recommendations::Category::Forecast);
+    assert_eq!(item.severity, insightops::recommendations::Severity::Critical);
+    // Target 30 × 1,000 × 1.05 = 31,500; projected about 30 × 500 = 15,000: a shortfall near 52 %.
+    assert_eq!(item.evidence.expected, Some(31_500.0));
+    let projected = item.evidence.observed.expect("projection");
+    assert!((projected - 15_000.0).abs() < 300.0, "{projected}");
+    assert!(item.title.starts_with("revenue is on course to miss its 2026-11 target by 5"), "{}", item.title);
+}
