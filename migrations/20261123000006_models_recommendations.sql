@@ -81,5 +81,5 @@ ALTER TABLE io_audit_event DROP CONSTRAINT io_audit_event_action_check;
 ALTER TABLE io_audit_event ADD CONSTRAINT io_audit_event_action_check CHECK (action IN (
     'login', 'login_failed', 'login_throttled', 'logout', 'user_created', 'role_changed', 'password_reset',
     'recommendation_accepted', 'recommendation_dismissed', 'recommendation_reopened',
-    'model_registered', 'model_activated', 'model_deprecated'
+    'model_registered', 'model_activated', 'model_deprecated', 'model_executed'
 ));

@@ -27,6 +27,7 @@ pub enum AuditAction {
     ModelRegistered,
     ModelActivated,
     ModelDeprecated,
+    ModelExecuted,
 }
 
 text_enum!(AuditAction {
@@ -43,10 +44,11 @@ text_enum!(AuditAction {
     AuditAction::ModelRegistered => "model_registered",
     AuditAction::ModelActivated => "model_activated",
     AuditAction::ModelDeprecated => "model_deprecated",
+    AuditAction::ModelExecuted => "model_executed",
 });
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -60,6 +62,7 @@ impl AuditAction {
         AuditAction::ModelRegistered,
         AuditAction::ModelActivated,
         AuditAction::ModelDeprecated,
+        AuditAction::ModelExecuted,
     ];
 
     pub fn label(self) -> &'static str {
@@ -77,6 +80,7 @@ impl AuditAction {
             AuditAction::ModelRegistered => "Model version registered",
             AuditAction::ModelActivated => "Model activated",
             AuditAction::ModelDeprecated => "Model deprecated",
+            AuditAction::ModelExecuted => "Model run",
         }
     }
 }

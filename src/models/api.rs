@@ -85,7 +85,7 @@ pub async fn run_model(model_id: String) -> Result<ExecutionSummary, AppError> {
             let principal = authorize(Capability::ManageModels)?;
             let id = parse_id(&model_id)?;
             let state = AppState::current()?;
-            super::service::execute(&state.pool, principal.org_id, id, &principal.email, &state.config.analytics).await
+            super::service::run_now(&state.pool, &principal, id, &state.config.analytics).await
         }
         .await,
     )

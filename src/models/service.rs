@@ -133,6 +133,16 @@ async fn apply(pool: &PgPool, org_id: Uuid, execution: Uuid, actor: &str, model_
     Ok(counts)
 }
 
+/// An admin's "run now": the run, and an audit event saying who ran what and what it did.
+pub async fn run_now(pool: &PgPool, p: &Principal, model_id: Uuid, analytics: &AnalyticsConfig) -> Result<ExecutionSummary, AppError> {
+    let run = execute(pool, p.org_id, model_id, &p.email, analytics).await?;
+    let target = format!("{} v{}", run.model_name, run.model_version);
+    let detail = json!({ "execution_id": run.id, "status": run.status.as_str(), "result": run.result_text() });
+    let mut conn = pool.acquire().await?;
+    db::audit::record(&mut conn, audit(p, AuditAction::ModelExecuted, &target, detail)).await?;
+    Ok(run)
+}
+
 /// Runs every active model of the org (the seed does this so the demo has a review queue).
 pub async fn run_active(pool: &PgPool, org_id: Uuid, triggered_by: &str, analytics: &AnalyticsConfig) -> Result<Vec<ExecutionSummary>, AppError> {
     let mut runs = Vec::new();

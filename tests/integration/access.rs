@@ -98,6 +98,11 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
             assert_eq!(reply.status.as_u16(), *status, "{path} as {who:?}: {}", reply.body);
         }
     }
+    // Every admin mutation that went through is in the audit log, once.
+    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed"] {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM io_audit_event WHERE action = $1").bind(action).fetch_one(&pool).await.expect("count");
+        assert_eq!(n, 1, "{action}");
+    }
 }
 
 #[sqlx::test]
