@@ -78,6 +78,11 @@ fn group_thousands(magnitude: f64, decimals: usize) -> String {
     }
 }
 
+/// An RFC 3339 UTC time as "2026-11-24 01:13:18" (the column or text says UTC).
+pub fn utc_time(rfc3339: &str) -> String {
+    rfc3339.replace('T', " ").trim_end_matches('Z').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,15 +55,8 @@ pub async fn set_user_role(user_id: String, role: String) -> Result<UserSummary,
             let (old, email) = crate::db::users::set_role(&mut tx, principal.org_id, user_id, role)
                 .await?
                 .ok_or_else(|| AppError::NotFound("user".into()))?;
-            let event = NewAuditEvent {
-                org_id: Some(principal.org_id),
-                actor_user_id: Some(principal.user_id),
-                actor: &principal.email,
-                action: AuditAction::RoleChanged,
-                target: &email,
-                detail: serde_json::json!({ "from": old.as_str(), "to": role.as_str() }),
-                ip: Some(&ip),
-            };
+            let detail = serde_json::json!({ "from": old.as_str(), "to": role.as_str() });
+            let event = NewAuditEvent { ip: Some(&ip), ..principal.audit(AuditAction::RoleChanged, &email, detail) };
             crate::db::audit::record(&mut tx, event).await?;
             tx.commit().await?;
             let user = crate::db::users::by_id(&state.pool, user_id).await?.ok_or_else(|| AppError::NotFound("user".into()))?;

@@ -116,7 +116,7 @@ fn AuditBody(data: AuditPage) -> impl IntoView {
             <tbody>
                 {data.entries.into_iter().map(|e| view! {
                     <tr>
-                        <td>{e.at.replace('T', " ").replace('Z', "")}</td>
+                        <td>{crate::format::utc_time(&e.at)}</td>
                         <td>{e.actor}</td>
                         <td data-action=e.action_token.clone()>{e.action.map_or(e.action_token.clone(), |a| a.label().to_string())}</td>
                         <td>{e.target}</td>

@@ -46,6 +46,13 @@ impl From<UserRecord> for Principal {
     }
 }
 
+impl Principal {
+    /// An audit event of something this user did.
+    pub fn audit<'a>(&'a self, action: AuditAction, target: &'a str, detail: serde_json::Value) -> NewAuditEvent<'a> {
+        NewAuditEvent { org_id: Some(self.org_id), actor_user_id: Some(self.user_id), actor: &self.email, action, target, detail, ip: None }
+    }
+}
+
 /// What one request may read: its org, and how much of each metric its role sees. Services take
 /// this instead of an org, so no query can forget the org or the visibility rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +220,7 @@ pub async fn sign_in(pool: &PgPool, session: &Session, config: &AuthConfig, emai
 pub async fn sign_out(pool: &PgPool, session: &Session, principal: Option<&Principal>, ip: &str) -> Result<(), AppError> {
     if let Some(p) = principal {
         let mut conn = pool.acquire().await?;
-        let event = NewAuditEvent { org_id: Some(p.org_id), actor_user_id: Some(p.user_id), actor: &p.email, action: AuditAction::Logout, target: &p.email, detail: serde_json::json!({}), ip: Some(ip) };
+        let event = NewAuditEvent { ip: Some(ip), ..p.audit(AuditAction::Logout, &p.email, serde_json::json!({})) };
         db::audit::record(&mut conn, event).await?;
     }
     session.flush().await.map_err(session_error)

@@ -250,6 +250,12 @@ impl DashboardQuery {
         out.finish()
     }
 
+    /// The dashboard of `metric` over `from`..=`to` with `filter`: where a sentence or a finding
+    /// sends the reader to see its numbers.
+    pub fn range_href(metric: &str, from: NaiveDate, to: NaiveDate, filter: DimensionFilter) -> String {
+        DashboardQuery { metric: Some(metric.to_string()), range: RangePreset::Custom, from: Some(from), to: Some(to), filter, ..DashboardQuery::default() }.href()
+    }
+
     pub fn href(&self) -> String {
         let query = self.to_query_string();
         if query.is_empty() {

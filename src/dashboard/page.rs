@@ -79,7 +79,7 @@ fn DashboardBody(data: DashboardData) -> impl IntoView {
                 data.start,
                 data.end,
                 data.as_of,
-                data.generated_at.replace('T', " ").trim_end_matches('Z'),
+                crate::format::utc_time(&data.generated_at),
             )}
             " UTC"
         </p>

@@ -16,7 +16,7 @@ use crate::analytics::narrative::{metric_facts, Fact, FactInputs, MetricRef};
 use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
 use crate::auth::server::Scope;
 use crate::auth::MetricAccess;
-use crate::dashboard::{DashboardQuery, RangePreset};
+use crate::dashboard::DashboardQuery;
 use crate::db;
 use crate::db::kpi::DimensionFilter;
 use crate::db::metrics::{MetricDef, MetricKind};
@@ -30,11 +30,6 @@ const TOP_MOVEMENTS: usize = 3;
 /// Anomalous days listed at most.
 const MAX_ANOMALIES: usize = 8;
 
-fn dashboard_link(metric: &str, from: chrono::NaiveDate, to: chrono::NaiveDate, filter: DimensionFilter) -> String {
-    DashboardQuery { metric: Some(metric.to_string()), range: RangePreset::Custom, from: Some(from), to: Some(to), filter, ..DashboardQuery::default() }
-        .href()
-}
-
 /// [`exec_summary`] through the cache: reused while younger than a minute and built from data
 /// ending on the org's current last day.
 pub async fn cached_exec_summary(
@@ -46,14 +41,15 @@ pub async fn cached_exec_summary(
 ) -> Result<ExecSummary, AppError> {
     // Keyed by role too: what a summary holds depends on what the role may see.
     let key = (scope.org_id, scope.role);
-    if let Some(as_of) = db::kpi::latest_day(pool, scope.org_id).await? {
-        if let Some(mut hit) = cache.get(key, query, as_of) {
-            hit.open_recommendations = Some(db::recommendations::open_count(pool, scope.org_id).await? as u32);
-            return Ok(hit);
+    let as_of = db::kpi::latest_day(pool, scope.org_id).await?;
+    let mut summary = match as_of.and_then(|day| cache.get(key, query, day)) {
+        Some(hit) => hit,
+        None => {
+            let built = exec_summary(pool, scope, query, config).await?;
+            cache.put(key, query, &built);
+            built
         }
-    }
-    let mut summary = exec_summary(pool, scope, query, config).await?;
-    cache.put(key, query, &summary);
+    };
     // Decisions change the count at any moment: it is never served from the cache.
     summary.open_recommendations = Some(db::recommendations::open_count(pool, scope.org_id).await? as u32);
     Ok(summary)
@@ -109,7 +105,7 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, confi
             vs_previous: delta(now, window(&series, &previous, m.aggregation), m.direction),
             vs_last_year: delta(now, window(&series, &last_year, m.aggregation), m.direction),
             history: aggregate_by(&sparkline_days, grain, m.aggregation),
-            dashboard_href: dashboard_link(&m.key, current.start, current.end, DimensionFilter::default()),
+            dashboard_href: DashboardQuery::range_href(&m.key, current.start, current.end, DimensionFilter::default()),
         });
         let scored = score_series(&series, &config.anomaly);
         let flagged: Vec<_> = scored
@@ -123,7 +119,7 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, confi
             let size = flagged.iter().find(|s| s.date == date).and_then(|s| s.score).map_or(0.0, f64::abs);
             let from = (date - Duration::days(14)).max(history_start);
             let to = (date + Duration::days(7)).min(as_of);
-            anomalies.push((size, LinkedFact { sentence: fact.sentence(), href: dashboard_link(&m.key, from, to, DimensionFilter::default()), fact }));
+            anomalies.push((size, LinkedFact { sentence: fact.sentence(), href: DashboardQuery::range_href(&m.key, from, to, DimensionFilter::default()), fact }));
         }
     }
     anomalies.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -199,9 +195,9 @@ async fn what_changed(
                     if let Some(d) = Dimension::parse(dimension) {
                         filter.values_mut(d).push(value.clone());
                     }
-                    dashboard_link(&m.key, previous.start, current.end, filter)
+                    DashboardQuery::range_href(&m.key, previous.start, current.end, filter)
                 }
-                _ => dashboard_link(&m.key, previous.start, current.end, DimensionFilter::default()),
+                _ => DashboardQuery::range_href(&m.key, previous.start, current.end, DimensionFilter::default()),
             };
             out.push(LinkedFact { sentence: fact.sentence(), href, fact });
         }

@@ -15,7 +15,7 @@ use crate::analytics::calendar::{period_containing, same_period_last_year, Granu
 use crate::analytics::narrative::{Fact, MetricRef};
 use crate::analytics::trend::{classify_trend, TrendDirection, TrendRule};
 use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue, Direction};
-use crate::dashboard::{DashboardQuery, RangePreset};
+use crate::dashboard::DashboardQuery;
 use crate::db;
 use crate::db::kpi::{DimensionFilter, FactTable};
 use crate::db::metrics::{MetricDef, MetricKind};
@@ -233,7 +233,7 @@ fn chart_href(metric: &str, dimensions: &[(String, String)], from: NaiveDate, to
         // Signals are not on the KPI dashboard: link to the overview of the period instead.
         return "/".to_string();
     }
-    DashboardQuery { metric: Some(metric.to_string()), range: RangePreset::Custom, from: Some(from), to: Some(to), filter, ..DashboardQuery::default() }.href()
+    DashboardQuery::range_href(metric, from, to, filter)
 }
 
 fn finding_key(model: &str, metric: &str, dimensions: &[(String, String)], period: &str) -> String {
@@ -254,8 +254,7 @@ async fn robust_anomaly(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Anomal
     for (table, m) in &metrics {
         let mut found = Vec::new();
         let mut slices: Vec<Slice> = Vec::new();
-        let totals = db::kpi::daily_by(pool, org_id, *table, &m.key, m.aggregation, &DimensionFilter::default(), None, history_start, as_of).await?;
-        slices.push((Vec::new(), totals.iter().map(|r| DailyValue::new(r.day, r.value)).collect()));
+        slices.push((Vec::new(), org_totals(pool, org_id, *table, m, history_start, as_of).await?));
         for d in &dims {
             let rows = db::kpi::daily_by(pool, org_id, *table, &m.key, m.aggregation, &DimensionFilter::default(), Some(*d), history_start, as_of).await?;
             let mut by_member: BTreeMap<String, Vec<DailyValue>> = BTreeMap::new();

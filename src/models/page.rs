@@ -107,7 +107,7 @@ fn Registry(
             <tbody>
                 {page.executions.into_iter().map(|e| view! {
                     <tr>
-                        <td>{e.started_at.replace('T', " ").replace('Z', "")}</td>
+                        <td>{crate::format::utc_time(&e.started_at)}</td>
                         <td>{format!("{} v{}", e.model_name, e.model_version)}</td>
                         <td>{e.status.as_str()}</td>
                         <td class="num">{e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>

@@ -11,7 +11,6 @@ use crate::admin::AuditAction;
 use crate::analytics::AnalyticsConfig;
 use crate::auth::server::Principal;
 use crate::db;
-use crate::db::audit::NewAuditEvent;
 use crate::db::recommendations::NewFinding;
 use crate::error::AppError;
 use crate::recommendations::rules::{decide, Decision, Fresh};
@@ -33,10 +32,6 @@ pub async fn register_builtins(conn: &mut sqlx::PgConnection, org_id: Uuid) -> R
     Ok(added)
 }
 
-fn audit<'a>(p: &'a Principal, action: AuditAction, target: &'a str, detail: Value) -> NewAuditEvent<'a> {
-    NewAuditEvent { org_id: Some(p.org_id), actor_user_id: Some(p.user_id), actor: &p.email, action, target, detail, ip: None }
-}
-
 /// A new draft version of `model_id`'s model with `config_text` as its config.
 pub async fn register_version(pool: &PgPool, p: &Principal, model_id: Uuid, config_text: &str) -> Result<ModelSummary, AppError> {
     let base = db::models::by_id(pool, p.org_id, model_id).await?.ok_or_else(|| AppError::NotFound("model".into()))?;
@@ -46,7 +41,7 @@ pub async fn register_version(pool: &PgPool, p: &Principal, model_id: Uuid, conf
     let mut tx = pool.begin().await?;
     let (id, version) = db::models::insert(&mut tx, p.org_id, &base.name, base.model_type, base.implementation, ModelStatus::Draft, &base.description, &base.input_schema, &output_schema(), &config, &p.email).await?;
     let target = format!("{} v{version}", base.name);
-    db::audit::record(&mut tx, audit(p, AuditAction::ModelRegistered, &target, json!({ "config": config }))).await?;
+    db::audit::record(&mut tx, p.audit(AuditAction::ModelRegistered, &target, json!({ "config": config }))).await?;
     tx.commit().await?;
     let model = db::models::by_id(pool, p.org_id, id).await?.ok_or_else(|| AppError::NotFound("model".into()))?;
     Ok(model.summary())
@@ -59,7 +54,7 @@ pub async fn change_status(pool: &PgPool, p: &Principal, model_id: Uuid, action:
     };
     let mut tx = pool.begin().await?;
     let name = db::models::set_status(&mut tx, p.org_id, model_id, status).await?.ok_or_else(|| AppError::NotFound("model".into()))?;
-    db::audit::record(&mut tx, audit(p, audit_action, &name, json!({ "model_id": model_id }))).await?;
+    db::audit::record(&mut tx, p.audit(audit_action, &name, json!({ "model_id": model_id }))).await?;
     tx.commit().await?;
     let model = db::models::by_id(pool, p.org_id, model_id).await?.ok_or_else(|| AppError::NotFound("model".into()))?;
     Ok(model.summary())
@@ -139,7 +134,7 @@ pub async fn run_now(pool: &PgPool, p: &Principal, model_id: Uuid, analytics: &A
     let target = format!("{} v{}", run.model_name, run.model_version);
     let detail = json!({ "execution_id": run.id, "status": run.status.as_str(), "result": run.result_text() });
     let mut conn = pool.acquire().await?;
-    db::audit::record(&mut conn, audit(p, AuditAction::ModelExecuted, &target, detail)).await?;
+    db::audit::record(&mut conn, p.audit(AuditAction::ModelExecuted, &target, detail)).await?;
     Ok(run)
 }
 

@@ -220,13 +220,13 @@ fn RecommendationCard(
             </EChart>
             <p class="rec-meta">
                 <a href=chart_href>"Open in the dashboard"</a>
-                {format!(" · {} v{} · raised {}", item.model_name, item.model_version, item.created_at.replace('T', " ").trim_end_matches('Z'))}
+                {format!(" · {} v{} · raised {}", item.model_name, item.model_version, crate::format::utc_time(&item.created_at))}
             </p>
             <details class="rec-history" open=detail>
                 <summary>{format!("History ({})", history.len())}</summary>
                 <ol>
                     {history.into_iter().map(|h| view! {
-                        <li>{format!("{} · {} by {}", h.at.replace('T', " ").trim_end_matches('Z'), h.kind, h.actor)}{(!h.note.is_empty()).then(|| format!(": “{}”", h.note))}</li>
+                        <li>{format!("{} · {} by {}", crate::format::utc_time(&h.at), h.kind, h.actor)}{(!h.note.is_empty()).then(|| format!(": “{}”", h.note))}</li>
                     }).collect_view()}
                 </ol>
             </details>

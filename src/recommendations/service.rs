@@ -11,7 +11,6 @@ use crate::admin::AuditAction;
 use crate::auth::server::{Principal, Scope};
 use crate::auth::{Capability, MetricAccess};
 use crate::db;
-use crate::db::audit::NewAuditEvent;
 use crate::db::recommendations::DecideOutcome;
 use crate::db::metrics::MetricKind;
 use crate::error::AppError;
@@ -74,16 +73,8 @@ pub async fn decide(pool: &PgPool, p: &Principal, items: &[(Uuid, i32)], decisio
         match db::recommendations::set_status(&mut tx, p.org_id, *id, *version, status).await? {
             DecideOutcome::Applied { title } => {
                 db::recommendations::add_event(&mut tx, p.org_id, *id, kind, Some(p.user_id), &p.email, note.trim()).await?;
-                let event = NewAuditEvent {
-                    org_id: Some(p.org_id),
-                    actor_user_id: Some(p.user_id),
-                    actor: &p.email,
-                    action,
-                    target: &title,
-                    detail: serde_json::json!({ "recommendation_id": id, "note": note.trim() }),
-                    ip: None,
-                };
-                db::audit::record(&mut tx, event).await?;
+                let detail = serde_json::json!({ "recommendation_id": id, "note": note.trim() });
+                db::audit::record(&mut tx, p.audit(action, &title, detail)).await?;
             }
             DecideOutcome::Missing => return Err(AppError::NotFound("recommendation".into())),
             DecideOutcome::Stale { status } => {
