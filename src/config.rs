@@ -63,22 +63,44 @@ pub struct DatabaseConfig {
     pub migrate_on_start: bool,
 }
 
-/// `[auth]`: sessions and sign-in throttling.
+/// `[auth]`: sessions, sign-in throttling, and where client addresses come from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// A session ends after this long without a request.
     pub session_idle_minutes: u32,
+    /// A session ends this long after sign-in, however active it is.
+    pub session_absolute_hours: u32,
     /// Mark the session cookie Secure (sent over https only). Unset: on in staging and prod.
     pub secure_cookie: Option<bool>,
-    /// Failed sign-ins per account or address within the window before further attempts get 429.
+    /// Failed sign-ins for one account from one address within the window before that pair waits
+    /// (one minute, doubling with each further failure, at most the window).
     pub max_failed_logins: u32,
+    /// Failed sign-ins from one address, over all accounts, within the window before it waits
+    /// until the oldest leaves the window (password spraying).
+    pub max_failed_logins_per_address: u32,
     pub failed_login_window_minutes: u32,
+    /// Password checks (argon2, 19 MiB each) running at once. 0: the core count.
+    pub max_concurrent_password_checks: u32,
+    /// How long a sign-in waits for a free password check before it gets 503.
+    pub password_check_wait_ms: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { session_idle_minutes: 480, secure_cookie: None, max_failed_logins: 5, failed_login_window_minutes: 15 }
+        AuthConfig {
+            session_idle_minutes: 480,
+            session_absolute_hours: 24,
+            secure_cookie: None,
+            max_failed_logins: 5,
+            max_failed_logins_per_address: 30,
+            failed_login_window_minutes: 15,
+            max_concurrent_password_checks: 0,
+            password_check_wait_ms: 2000,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
@@ -88,8 +110,27 @@ impl AuthConfig {
             if range.contains(&value) { Ok(()) } else { Err(format!("`auth.{key}` = {value} is out of range; allowed: {} to {}", range.start(), range.end())) }
         };
         in_range("session_idle_minutes", self.session_idle_minutes, 5..=43_200)?;
+        in_range("session_absolute_hours", self.session_absolute_hours, 1..=720)?;
         in_range("max_failed_logins", self.max_failed_logins, 1..=100)?;
-        in_range("failed_login_window_minutes", self.failed_login_window_minutes, 1..=1440)
+        in_range("max_failed_logins_per_address", self.max_failed_logins_per_address, 1..=10_000)?;
+        in_range("failed_login_window_minutes", self.failed_login_window_minutes, 1..=1440)?;
+        in_range("max_concurrent_password_checks", self.max_concurrent_password_checks, 0..=256)?;
+        in_range("password_check_wait_ms", self.password_check_wait_ms, 0..=30_000)?;
+        if self.session_absolute_hours * 60 < self.session_idle_minutes {
+            return Err(format!(
+                "`auth.session_absolute_hours` = {} is shorter than `auth.session_idle_minutes` = {}",
+                self.session_absolute_hours, self.session_idle_minutes
+            ));
+        }
+        Ok(())
+    }
+
+    /// How many password checks may run at once.
+    pub fn password_check_slots(&self) -> usize {
+        match self.max_concurrent_password_checks {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n as usize,
+        }
     }
 }
 
@@ -372,6 +413,13 @@ mod tests {
         assert!(text.contains("internal_roles") && text.contains("admin"), "{text}");
         let text = parse("[auth]\nmax_failed_logins = 0").unwrap_err().to_string();
         assert!(text.contains("`auth.max_failed_logins` = 0"), "{text}");
+        let text = parse("[auth]\nsession_absolute_hours = 2\nsession_idle_minutes = 480").unwrap_err().to_string();
+        assert!(text.contains("session_absolute_hours"), "{text}");
+        let text = parse("[auth]\ntrusted_proxies = [\"not-an-ip\"]").unwrap_err().to_string();
+        assert!(text.contains("trusted_proxies") || text.contains("invalid IP"), "{text}");
+        let config = parse("[auth]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]").expect("valid");
+        assert_eq!(config.auth.trusted_proxies.len(), 2);
+        assert!(config.auth.password_check_slots() >= 1);
     }
 
     #[test]

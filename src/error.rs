@@ -26,6 +26,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many password checks are running: the caller should retry in a moment.
+    #[error("the server is busy signing other people in; try again in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
     #[error("the database is unavailable; try again shortly")]
     DatabaseUnavailable,
     #[error("internal error: {0}")]
@@ -44,7 +47,7 @@ impl AppError {
             AppError::Forbidden | AppError::AccessDenied(_) | AppError::CrossOriginRefused => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
-            AppError::DatabaseUnavailable => 503,
+            AppError::DatabaseUnavailable | AppError::Overloaded { .. } => 503,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
     }
@@ -101,7 +104,7 @@ mod ssr {
                 let status = axum::http::StatusCode::from_u16(err.status_code())
                     .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
                 options.set_status(status);
-                if let AppError::TooManyRequests { retry_after_secs } = err {
+                if let AppError::TooManyRequests { retry_after_secs } | AppError::Overloaded { retry_after_secs } = err {
                     options.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
                 }
             }
@@ -129,6 +132,7 @@ mod tests {
         assert_eq!(AppError::NotFound("org".into()).status_code(), 404);
         assert_eq!(AppError::Conflict("x".into()).status_code(), 409);
         assert_eq!(AppError::DatabaseUnavailable.status_code(), 503);
+        assert_eq!(AppError::Overloaded { retry_after_secs: 1 }.status_code(), 503);
     }
 
     #[test]

@@ -13,9 +13,15 @@ pub mod overview;
 pub mod error;
 pub mod exec;
 pub mod format;
-pub mod model;
+pub mod domain;
+/// Dimensions used to live here; the path stays for callers outside the crate.
+pub use domain::dimension as model;
 pub mod models;
 pub mod recommendations;
+pub mod ui;
+
+#[cfg(test)]
+mod parser_properties;
 
 #[cfg(feature = "ssr")]
 pub mod cli;

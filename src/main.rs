@@ -41,7 +41,7 @@ enum Command {
         #[arg(long)]
         days: Option<u32>,
         /// Last day of data (default: today, UTC).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_end_date)]
         end_date: Option<chrono::NaiveDate>,
         /// Only seed orgs that have no KPI data yet.
         #[arg(long)]
@@ -265,4 +265,9 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// `--end-date` takes the same days as every other date input (YYYY-MM-DD, years 1900 to 2200).
+fn parse_end_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    insightops::domain::date::parse_day(text).map_err(|e| format!("{text:?} {e}"))
 }

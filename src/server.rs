@@ -46,7 +46,8 @@ pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(config.auth.secure_cookie.unwrap_or(true))
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.auth.session_idle_minutes.into())));
-    let state = AppState { leptos_options: leptos_options(&config), pool, config, exec_cache: Default::default() };
+    let password_checks = Arc::new(tokio::sync::Semaphore::new(config.auth.password_check_slots()));
+    let state = AppState { leptos_options: leptos_options(&config), pool, config, exec_cache: Default::default(), password_checks };
     let routes = generate_route_list(App);
     Router::new()
         .leptos_routes(&state, routes, {
@@ -68,11 +69,25 @@ pub async fn serve(config: Arc<Config>, pool: PgPool) -> std::io::Result<()> {
     tracing::info!("InsightOps listening on http://{address}");
     // Expired sessions are deleted hourly; reads already ignore them.
     let sweeper = tokio::spawn(session_store(pool.clone()).continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
+    // Sign-in attempts older than two days no longer count towards any throttle window.
+    let attempts_sweeper = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut every_hour = tokio::time::interval(tokio::time::Duration::from_secs(3600));
+            loop {
+                every_hour.tick().await;
+                if let Err(err) = crate::db::logins::purge_older_than(&pool, 2).await {
+                    tracing::warn!(error = %err, "purging old sign-in attempts");
+                }
+            }
+        }
+    });
     let served = axum::serve(listener, router(config, pool).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;
     sweeper.abort();
+    attempts_sweeper.abort();
     served
 }

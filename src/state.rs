@@ -15,6 +15,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub exec_cache: crate::exec::cache::ExecCache,
+    /// Bounds the password checks running at once (`auth.max_concurrent_password_checks`).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

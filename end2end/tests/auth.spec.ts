@@ -50,6 +50,23 @@ test('a wrong password is explained and the board does not see restricted metric
   await expect(page.locator('.kpi-card[data-metric="marketing_spend"]')).toHaveCount(0);
   await page.goto('/dashboard?metric=churn_rate');
   await expect(page.getByTestId('anonymised')).toContainText('anonymised for your role');
+  // Nor as the comparison metric, whose scatter would show it per slice.
+  await page.goto('/dashboard?metric=revenue&vs=churn_rate');
+  await expect(page.getByRole('alert')).toContainText('Churn rate is anonymised for your role');
+  // A date no calendar arithmetic should meet is a clear message, not a crash.
+  await page.goto('/dashboard?from=-262143-01-01&to=2026-01-01');
+  await expect(page.getByRole('alert')).toContainText('is not a date');
+  await page.goto('/exec?grain=month&period=%2B262142-12-15');
+  await expect(page.getByRole('alert')).toContainText('is not a date');
+});
+
+test('a sign-in link whose next hides a tab or newline lands on this site', async ({ page }) => {
+  for (const next of ['%2F%09%2Fevil.example', '%2F%0A']) {
+    await page.context().clearCookies();
+    await page.goto(`/login?next=${next}`);
+    await signIn(page, 'manager');
+    await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  }
 });
 
 test('admins change a role on the users page and find it in the audit log', async ({ page }) => {

@@ -34,10 +34,9 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 /// always keeps the admin who is acting.
 #[server(endpoint = "admin_set_role")]
 pub async fn set_user_role(user_id: String, role: String) -> Result<UserSummary, AppError> {
-    use crate::admin::AuditAction;
+    use crate::admin::service::{set_role, Actor};
     use crate::auth::server::authorize;
     use crate::auth::{Capability, Role};
-    use crate::db::audit::NewAuditEvent;
     use crate::error::with_status;
     use crate::state::AppState;
 
@@ -51,14 +50,8 @@ pub async fn set_user_role(user_id: String, role: String) -> Result<UserSummary,
             }
             let state = AppState::current()?;
             let ip = crate::auth::server::client_ip().await;
-            let mut tx = state.pool.begin().await?;
-            let (old, email) = crate::db::users::set_role(&mut tx, principal.org_id, user_id, role)
-                .await?
-                .ok_or_else(|| AppError::NotFound("user".into()))?;
-            let detail = serde_json::json!({ "from": old.as_str(), "to": role.as_str() });
-            let event = NewAuditEvent { ip: Some(&ip), ..principal.audit(AuditAction::RoleChanged, &email, detail) };
-            crate::db::audit::record(&mut tx, event).await?;
-            tx.commit().await?;
+            let actor = Actor { user_id: Some(principal.user_id), name: &principal.email, ip: Some(&ip) };
+            set_role(&state.pool, principal.org_id, user_id, role, &actor).await?.ok_or_else(|| AppError::NotFound("user".into()))?;
             let user = crate::db::users::by_id(&state.pool, user_id).await?.ok_or_else(|| AppError::NotFound("user".into()))?;
             Ok(UserSummary { id: user.id, email: user.email, display_name: user.display_name, role: user.role, is_you: false })
         }

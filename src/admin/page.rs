@@ -10,7 +10,7 @@ use leptos_router::hooks::use_location;
 use super::api::{list_audit, list_users, SetUserRole};
 use super::{AuditAction, AuditFilter, AuditPage, UserSummary};
 use crate::auth::Role;
-use crate::overview::page::ErrorPanel;
+use crate::ui::ErrorPanel;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {

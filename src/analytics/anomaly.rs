@@ -5,20 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::stats::{median_in_place, MAD_TO_SIGMA};
 use super::DailyValue;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-super::text_enum!(Severity {
-    Severity::Info => "info",
-    Severity::Warning => "warning",
-    Severity::Critical => "critical",
-});
+pub use crate::domain::measure::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -27,22 +27,28 @@ pub struct Period {
     pub label: String,
 }
 
+/// `date` moved by `days`, stopping at the ends of chrono's calendar instead of panicking: inputs
+/// are checked at the boundary (years 1900-2200), and this keeps any that slip through harmless.
+pub fn shift(date: NaiveDate, days: i64) -> NaiveDate {
+    Duration::try_days(days).and_then(|d| date.checked_add_signed(d)).unwrap_or(if days < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+}
+
 fn first_of_month(year: i32, month: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN)
 }
 
 fn month_end(year: i32, month: u32) -> NaiveDate {
-    let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
-    first_of_month(y, m) - Duration::days(1)
+    let (y, m) = if month == 12 { (year.saturating_add(1), 1) } else { (year, month + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).map_or(NaiveDate::MAX, |next| shift(next, -1))
 }
 
 /// The period of `granularity` that contains `date`.
 pub fn period_containing(date: NaiveDate, granularity: Granularity) -> Period {
     match granularity {
         Granularity::Week => {
-            let start = date - Duration::days(date.weekday().num_days_from_monday() as i64);
+            let start = shift(date, -(date.weekday().num_days_from_monday() as i64));
             let iso = date.iso_week();
-            Period { start, end: start + Duration::days(6), label: format!("{}-W{:02}", iso.year(), iso.week()) }
+            Period { start, end: shift(start, 6), label: format!("{}-W{:02}", iso.year(), iso.week()) }
         }
         Granularity::Month => Period {
             start: first_of_month(date.year(), date.month()),
@@ -67,15 +73,15 @@ pub fn period_containing(date: NaiveDate, granularity: Granularity) -> Period {
 
 /// The period just before `period`.
 pub fn previous_period(period: &Period, granularity: Granularity) -> Period {
-    period_containing(period.start - Duration::days(1), granularity)
+    period_containing(shift(period.start, -1), granularity)
 }
 
 /// The same period one year earlier (ISO week N of the previous ISO year, same month, quarter).
 pub fn same_period_last_year(period: &Period, granularity: Granularity) -> Period {
     let anchor = match granularity {
         // 52 weeks back keeps weekdays aligned, the usual retail convention.
-        Granularity::Week => period.start - Duration::weeks(52),
-        _ => period.start.with_year(period.start.year() - 1).unwrap_or(period.start - Duration::days(365)),
+        Granularity::Week => shift(period.start, -52 * 7),
+        _ => period.start.with_year(period.start.year().saturating_sub(1)).unwrap_or_else(|| shift(period.start, -365)),
     };
     period_containing(anchor, granularity)
 }
@@ -96,8 +102,13 @@ pub fn aggregate_by(series: &[DailyValue], granularity: Granularity, rule: Aggre
     let mut period = period_containing(first, granularity);
     while period.start <= last {
         let aggregate = aggregate_window(series, period.start, period.end, rule);
-        let next = period_containing(period.end + Duration::days(1), granularity);
+        let next = period_containing(shift(period.end, 1), granularity);
+        let advanced = next.start > period.start;
         out.push(PeriodAggregate { period, aggregate });
+        // At the end of the calendar there is no next period.
+        if !advanced {
+            break;
+        }
         period = next;
     }
     out
@@ -237,5 +248,35 @@ mod tests {
             let backward = delta(Some(b), Some(a), Direction::HigherIsBetter);
             prop_assert_eq!(forward.absolute.map(|x| -x), backward.absolute);
         }
+    }
+
+    proptest! {
+        /// Periods of any day chrono can hold, even at the ends of its calendar, never panic.
+        #[test]
+        fn periods_of_any_day_never_panic(n in i64::from(NaiveDate::MIN.num_days_from_ce())..=i64::from(NaiveDate::MAX.num_days_from_ce()), g in 0usize..4) {
+            let date = NaiveDate::from_num_days_from_ce_opt(n as i32).expect("in chrono's range");
+            let grain = [Granularity::Week, Granularity::Month, Granularity::Quarter, Granularity::Year][g];
+            let p = period_containing(date, grain);
+            prop_assert!(p.start <= p.end);
+            let _ = previous_period(&p, grain);
+            let _ = same_period_last_year(&p, grain);
+            let series = [DailyValue::new(date, 1.0)];
+            prop_assert!(!aggregate_by(&series, grain, Aggregation::Sum).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_ends_of_the_calendar_are_periods_too() {
+        for grain in [Granularity::Week, Granularity::Month, Granularity::Quarter, Granularity::Year] {
+            for date in [NaiveDate::MIN, NaiveDate::MAX] {
+                let p = period_containing(date, grain);
+                let _ = previous_period(&p, grain);
+                let _ = same_period_last_year(&p, grain);
+                assert_eq!(aggregate_by(&[DailyValue::new(date, 1.0)], grain, Aggregation::Sum).len(), 1);
+            }
+        }
+        assert_eq!(shift(NaiveDate::MAX, 1), NaiveDate::MAX);
+        assert_eq!(shift(NaiveDate::MIN, -1), NaiveDate::MIN);
+        assert_eq!(shift(NaiveDate::MIN, i64::MIN), NaiveDate::MIN);
     }
 }

@@ -15,6 +15,9 @@ pub mod trend;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// The vocabulary of how metrics combine and move lives in `domain`, shared with the database layer.
+pub use crate::domain::measure::{Aggregation, Direction};
+
 /// `Leptos.toml`'s `[analytics]` section: detector thresholds, pattern windows and forecast settings.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -45,47 +48,6 @@ impl DailyValue {
         Self { date, value }
     }
 }
-
-/// How a metric's days combine into a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Aggregation {
-    /// Additive quantities (revenue, orders): the period value is the sum of its days.
-    Sum,
-    /// Rates and scores: the mean of the days present, each day weighted equally.
-    Avg,
-    /// Stocks (active users): the value of the last day present.
-    Last,
-}
-
-/// Which way a metric should move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    HigherIsBetter,
-    LowerIsBetter,
-}
-
-macro_rules! text_enum {
-    ($ty:ty { $($variant:path => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            /// The token stored in the database's TEXT column.
-            pub fn as_str(self) -> &'static str {
-                match self { $($variant => $text),+ }
-            }
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($variant),)+ _ => None }
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
-
-text_enum!(Aggregation { Aggregation::Sum => "sum", Aggregation::Avg => "avg", Aggregation::Last => "last" });
-text_enum!(Direction {
-    Direction::HigherIsBetter => "higher_is_better",
-    Direction::LowerIsBetter => "lower_is_better",
-});
 
 #[cfg(test)]
 pub(crate) fn day(text: &str) -> NaiveDate {

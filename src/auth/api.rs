@@ -23,7 +23,8 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
             let state = AppState::current()?;
             let session = super::server::current_session().await?;
             let ip = super::server::client_ip().await;
-            super::server::sign_in(&state.pool, &session, &state.config.auth, &email, &password, &ip).await?;
+            let cx = super::server::SignInContext { config: &state.config.auth, password_checks: &state.password_checks, ip: &ip };
+            super::server::sign_in(&state.pool, &session, &cx, &email, &password).await?;
             leptos_axum::redirect(super::safe_next(&next));
             Ok(())
         }

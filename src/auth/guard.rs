@@ -18,7 +18,7 @@ const OPEN_PAGES: [&str; 1] = ["/login"];
 /// Puts the session's principal into the request for the authorisation helper, and sends an
 /// anonymous visitor of a page to the login page, which returns them here afterwards.
 pub async fn identify(State(state): State<AppState>, session: Session, mut request: Request, next: Next) -> Response {
-    let principal = match principal_from_session(&state.pool, &session).await {
+    let principal = match principal_from_session(&state.pool, &session, &state.config.auth).await {
         Ok(principal) => principal,
         Err(err) => return error_response(err),
     };

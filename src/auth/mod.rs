@@ -10,136 +10,7 @@ pub mod server;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analytics::text_enum;
-
-/// A user's role in their org; stored as TEXT with a CHECK constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Manager,
-    Board,
-}
-
-text_enum!(Role { Role::Admin => "admin", Role::Manager => "manager", Role::Board => "board" });
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Manager, Role::Board];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Manager => "Manager",
-            Role::Board => "Board member",
-        }
-    }
-
-    /// The one capability matrix: every server function asks it through the authorisation helper.
-    pub fn can(self, capability: Capability) -> bool {
-        use Capability::*;
-        match capability {
-            ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations => true,
-            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels => self == Role::Admin,
-        }
-    }
-}
-
-/// What a server function needs; pages and navigation ask the same question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capability {
-    ViewOverview,
-    ViewBoardSummary,
-    /// Board members get dashboards read-only: viewing is all dashboards offer them.
-    ViewDashboards,
-    ManageUsers,
-    ViewAuditLog,
-    /// Everyone sees the recommendations their role's metrics allow, read-only.
-    ViewRecommendations,
-    /// Accept, dismiss or reopen.
-    DecideRecommendations,
-    /// Register versions, activate, deprecate, run.
-    ManageModels,
-}
-
-/// The seeds' VISIBILITY levels, set per metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Visibility {
-    #[serde(rename = "PUBLIC")]
-    Public,
-    #[serde(rename = "INTERNAL")]
-    Internal,
-    #[serde(rename = "RESTRICTED")]
-    Restricted,
-    #[serde(rename = "ANONYMISED")]
-    Anonymised,
-}
-
-text_enum!(Visibility {
-    Visibility::Public => "PUBLIC",
-    Visibility::Internal => "INTERNAL",
-    Visibility::Restricted => "RESTRICTED",
-    Visibility::Anonymised => "ANONYMISED",
-});
-
-/// How much of one metric a role may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MetricAccess {
-    Hidden,
-    /// Org-wide totals only: no breakdown, filter or drill that could single out a slice.
-    TotalsOnly,
-    Full,
-}
-
-/// `[access]` in Leptos.toml: which roles see each visibility level.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AccessPolicy {
-    pub public_roles: Vec<Role>,
-    pub internal_roles: Vec<Role>,
-    pub restricted_roles: Vec<Role>,
-    pub anonymised_roles: Vec<Role>,
-}
-
-impl Default for AccessPolicy {
-    fn default() -> Self {
-        AccessPolicy {
-            public_roles: Role::ALL.to_vec(),
-            internal_roles: Role::ALL.to_vec(),
-            restricted_roles: vec![Role::Admin, Role::Manager],
-            anonymised_roles: Role::ALL.to_vec(),
-        }
-    }
-}
-
-impl AccessPolicy {
-    /// RESTRICTED roles see everything of a metric; ANONYMISED roles see an anonymised metric
-    /// as org-wide totals; every other level is all or nothing.
-    pub fn metric_access(&self, role: Role, visibility: Visibility) -> MetricAccess {
-        let full = |roles: &[Role]| if roles.contains(&role) { MetricAccess::Full } else { MetricAccess::Hidden };
-        match visibility {
-            Visibility::Public => full(&self.public_roles),
-            Visibility::Internal => full(&self.internal_roles),
-            Visibility::Restricted => full(&self.restricted_roles),
-            Visibility::Anonymised if self.restricted_roles.contains(&role) => MetricAccess::Full,
-            Visibility::Anonymised if self.anonymised_roles.contains(&role) => MetricAccess::TotalsOnly,
-            Visibility::Anonymised => MetricAccess::Hidden,
-        }
-    }
-
-    /// Admins must always be able to see everything they administer.
-    pub fn validate(&self) -> Result<(), String> {
-        for (key, roles) in [
-            ("public_roles", &self.public_roles),
-            ("internal_roles", &self.internal_roles),
-            ("restricted_roles", &self.restricted_roles),
-        ] {
-            if !roles.contains(&Role::Admin) {
-                return Err(format!("[access] {key} must include \"admin\": admins review every metric"));
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::domain::access::{AccessPolicy, Capability, MetricAccess, Role, Visibility};
 
 /// The signed-in user as pages see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,55 +21,19 @@ pub struct SignedInUser {
     pub org_name: String,
 }
 
-/// A post-login destination that stays on this site: a local path, never `//host` or a URL.
+/// A post-login destination that stays on this site: a local path of URL path and query characters
+/// only, never `//host` or a URL. Browsers drop tabs and newlines from a URL (`/\t/evil.example` is
+/// `//evil.example` to them) and a control character cannot go in a Location header, so anything
+/// outside the path alphabet sends the user home instead.
 pub fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    let path_chars = next.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%#".contains(&b));
+    let local = path_chars && next.starts_with('/') && !next.starts_with("//");
     if local && !next.starts_with("/login") { next } else { "/" }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roles_round_trip_and_only_admins_administer() {
-        for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-            assert!(role.can(Capability::ViewBoardSummary));
-            assert!(role.can(Capability::ViewDashboards));
-            assert_eq!(role.can(Capability::ManageUsers), role == Role::Admin);
-            assert_eq!(role.can(Capability::ViewAuditLog), role == Role::Admin);
-            assert!(role.can(Capability::ViewRecommendations));
-            assert_eq!(role.can(Capability::DecideRecommendations), role == Role::Admin);
-            assert_eq!(role.can(Capability::ManageModels), role == Role::Admin);
-        }
-        assert_eq!(Role::parse("root"), None);
-    }
-
-    #[test]
-    fn default_policy_hides_restricted_metrics_from_the_board_and_anonymises_for_it() {
-        let policy = AccessPolicy::default();
-        assert_eq!(policy.metric_access(Role::Board, Visibility::Internal), MetricAccess::Full);
-        assert_eq!(policy.metric_access(Role::Board, Visibility::Restricted), MetricAccess::Hidden);
-        assert_eq!(policy.metric_access(Role::Board, Visibility::Anonymised), MetricAccess::TotalsOnly);
-        assert_eq!(policy.metric_access(Role::Manager, Visibility::Restricted), MetricAccess::Full);
-        assert_eq!(policy.metric_access(Role::Manager, Visibility::Anonymised), MetricAccess::Full);
-        for v in [Visibility::Public, Visibility::Internal, Visibility::Restricted, Visibility::Anonymised] {
-            assert_eq!(policy.metric_access(Role::Admin, v), MetricAccess::Full);
-            assert_eq!(Visibility::parse(v.as_str()), Some(v));
-        }
-    }
-
-    #[test]
-    fn a_role_missing_from_every_list_sees_nothing() {
-        let policy = AccessPolicy { public_roles: vec![Role::Admin], internal_roles: vec![Role::Admin], restricted_roles: vec![Role::Admin], anonymised_roles: vec![] };
-        for v in [Visibility::Public, Visibility::Internal, Visibility::Restricted, Visibility::Anonymised] {
-            assert_eq!(policy.metric_access(Role::Board, v), MetricAccess::Hidden);
-        }
-        assert!(policy.validate().is_ok());
-        let no_admin = AccessPolicy { restricted_roles: vec![Role::Manager], ..AccessPolicy::default() };
-        assert!(no_admin.validate().unwrap_err().contains("restricted_roles"));
-    }
 
     #[test]
     fn next_destinations_stay_on_this_site() {
@@ -208,5 +43,25 @@ mod tests {
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next("/login?next=/x"), "/");
         assert_eq!(safe_next(""), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/", "a tab browsers drop");
+        assert_eq!(safe_next("/\n"), "/", "a newline that cannot go in a header");
+        assert_eq!(safe_next("/\r\nSet-Cookie: x=1"), "/");
+        assert_eq!(safe_next("/ /evil.example"), "/");
+        assert_eq!(safe_next("/dashboard?metric=revenue&region=EMEA%2CNA#top"), "/dashboard?metric=revenue&region=EMEA%2CNA#top");
+        assert_eq!(safe_next("/caf\u{e9}"), "/", "non-ASCII must come percent-encoded");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_next_is_home_or_a_local_path_a_header_can_carry(next in "\\PC{0,40}|/[\\x00-\\x7f]{0,40}") {
+            let chosen = safe_next(&next);
+            proptest::prop_assert!(chosen == "/" || (chosen.starts_with('/') && !chosen.starts_with("//")));
+            proptest::prop_assert!(header_safe(chosen));
+        }
+    }
+
+    /// Visible ASCII only: what a Location header carries as it is, and no browser rewrites.
+    fn header_safe(value: &str) -> bool {
+        value.bytes().all(|b| (0x21..0x7f).contains(&b))
     }
 }

@@ -121,7 +121,7 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
         return None;
     }
-    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+    crate::domain::date::parse_day(head).ok()
 }
 
 /// Reads the date and value columns; every bad row is reported, none silently dropped. An empty

@@ -74,13 +74,11 @@ pub async fn add(pool: &PgPool, org_slug: &str, email: &str, name: Option<&str>,
 
 pub async fn set_role(pool: &PgPool, email: &str, role: Role) -> Result<UserChange, UserCliError> {
     let user = db::users::by_email(pool, email).await?.ok_or_else(|| UserCliError::UnknownUser(email.to_string()))?;
-    let mut tx = pool.begin().await?;
-    let (old, email) = db::users::set_role(&mut tx, user.org_id, user.id, role)
+    let actor = crate::admin::service::Actor { user_id: None, name: "cli", ip: None };
+    let change = crate::admin::service::set_role(pool, user.org_id, user.id, role, &actor)
         .await?
         .ok_or_else(|| UserCliError::UnknownUser(email.to_string()))?;
-    db::audit::record(&mut tx, cli_event(user.org_id, AuditAction::RoleChanged, &email, serde_json::json!({ "from": old.as_str(), "to": role.as_str() }))).await?;
-    tx.commit().await?;
-    Ok(UserChange { message: format!("{email}: role {} -> {}", old.as_str(), role.as_str()), email, generated_password: None })
+    Ok(UserChange { message: format!("{}: role {} -> {}", change.email, change.from.as_str(), change.to.as_str()), email: change.email, generated_password: None })
 }
 
 /// Sets a new password and signs the user out everywhere.

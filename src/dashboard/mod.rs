@@ -16,7 +16,7 @@ use crate::analytics::delta::Delta;
 use crate::analytics::forecast::Forecast;
 use crate::analytics::{Aggregation, DailyValue, Direction};
 use crate::error::AppError;
-use crate::model::{Dimension, DimensionFilter};
+use crate::domain::{Dimension, DimensionFilter};
 
 /// Date ranges offered as presets; all end on the last day with data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,9 +149,7 @@ impl DashboardQuery {
             if text.is_empty() {
                 return Ok(None);
             }
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| bad(format!("`{key}` = {text:?} is not a date; use YYYY-MM-DD")))
+            crate::domain::date::parse_day(text).map(Some).map_err(|e| bad(format!("`{key}` = {text:?} {e}")))
         };
         let mut explicit_range = false;
         for (key, value) in pairs {

@@ -11,8 +11,8 @@ use super::api::get_dashboard;
 use super::widgets::{BreakdownCharts, BreakdownTable, DetailTable, TrendWidget};
 use super::{AutoRefresh, DashboardData, DashboardQuery, RangePreset};
 use crate::format::{format_relative, format_value};
-use crate::model::Dimension;
-use crate::overview::page::ErrorPanel;
+use crate::domain::Dimension;
+use crate::ui::ErrorPanel;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {

@@ -21,7 +21,7 @@ use crate::db;
 use crate::db::kpi::{DimensionFilter, FactTable, MemberDayValue};
 use crate::db::metrics::MetricKind;
 use crate::error::AppError;
-use crate::model::Dimension;
+use crate::domain::Dimension;
 
 /// Days of history fetched before the range, so the first day in it can be scored and forecast.
 const HISTORY_DAYS: i64 = 182;
@@ -29,11 +29,9 @@ const HISTORY_DAYS: i64 = 182;
 /// A metric the role may not see is a 403 naming it; an ANONYMISED metric seen as totals only
 /// refuses filters, drills and the scatter, and shows no breakdown.
 pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
-    let catalogue = db::metrics::for_org(pool, scope.org_id, MetricKind::Kpi).await?;
-    let access: BTreeMap<String, MetricAccess> = catalogue.iter().map(|m| (m.key.clone(), scope.access(m))).collect();
+    let (catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
     let metrics: Vec<MetricOption> = catalogue
         .into_iter()
-        .filter(|m| access.get(&m.key) != Some(&MetricAccess::Hidden))
         .map(|m| MetricOption { key: m.key, label: m.label, unit: m.unit, direction: m.direction, aggregation: m.aggregation })
         .collect();
     let as_of = db::kpi::latest_day(pool, scope.org_id)
@@ -45,7 +43,7 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
     }
 
     let find_metric = |key: &str| {
-        if access.get(key) == Some(&MetricAccess::Hidden) {
+        if access.contains(key) && access.access(key) == MetricAccess::Hidden {
             return Err(AppError::AccessDenied(format!("the metric {key:?} is restricted: your role ({}) may not see it", scope.role.as_str())));
         }
         metrics.iter().find(|m| m.key == key).cloned().ok_or_else(|| {
@@ -60,11 +58,14 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         None => metrics.first().cloned().ok_or_else(|| AppError::NotFound("no KPIs are defined".into()))?,
     };
     let versus = query.versus.as_deref().map(find_metric).transpose()?;
-    let anonymised = access.get(&metric.key) == Some(&MetricAccess::TotalsOnly);
-    if anonymised && (!query.filter.is_empty() || !query.drill.is_empty() || versus.is_some()) {
+    // The totals-only rule covers every metric the request touches: the scatter shows the
+    // comparison metric per slice, so an anonymised one there is refused like a drill on it.
+    let totals_only = std::iter::once(&metric).chain(versus.as_ref()).find(|m| access.access(&m.key) == MetricAccess::TotalsOnly);
+    let anonymised = totals_only.is_some();
+    if let Some(m) = totals_only.filter(|_| !query.filter.is_empty() || !query.drill.is_empty() || versus.is_some()) {
         return Err(AppError::AccessDenied(format!(
             "{} is anonymised for your role: only org-wide totals are shown, without filters, drill-down or comparison",
-            metric.label
+            m.label
         )));
     }
     let known = |d: Dimension, value: &str| dimension_values.get(&d).is_some_and(|vs| vs.iter().any(|v| v == value));
@@ -214,7 +215,36 @@ async fn breakdown(
         }
     }
     out.sort_by(|a, b| b.value.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY)));
-    Ok(out)
+    Ok(fold_tail(out, MAX_BREAKDOWN_MEMBERS, metric))
+}
+
+/// The largest members listed one by one; a dimension with more values than this shows the rest
+/// as one "Other" row, so a response stays small whatever the data holds.
+pub const MAX_BREAKDOWN_MEMBERS: usize = 25;
+
+/// Keeps the first `limit` rows (already sorted, largest first) and folds the rest into one
+/// "Other (N)" row: summed for additive metrics and stocks, averaged for rates. Its daily values
+/// are left out and it has no share of its own beyond its value's.
+fn fold_tail(mut rows: Vec<BreakdownRow>, limit: usize, metric: &MetricOption) -> Vec<BreakdownRow> {
+    if rows.len() <= limit {
+        return rows;
+    }
+    let tail = rows.split_off(limit);
+    let rule = if metric.aggregation == Aggregation::Avg { Aggregation::Avg } else { Aggregation::Sum };
+    let fold = |pick: fn(&BreakdownRow) -> Option<f64>| combine(rule, &tail.iter().filter_map(pick).collect::<Vec<_>>());
+    let value = fold(|r| r.value);
+    let previous = fold(|r| r.previous);
+    let total_share: Option<f64> = tail.iter().map(|r| r.share).sum();
+    rows.push(BreakdownRow {
+        member: format!("Other ({} more)", tail.len()),
+        value,
+        previous,
+        delta: delta(value, previous, metric.direction),
+        share: total_share,
+        daily: Vec::new(),
+        versus: None,
+    });
+    rows
 }
 
 fn group_by_member(rows: &[MemberDayValue]) -> BTreeMap<String, Vec<DailyValue>> {
@@ -224,4 +254,40 @@ fn group_by_member(rows: &[MemberDayValue]) -> BTreeMap<String, Vec<DailyValue>>
         members.entry(name).or_default().push(DailyValue::new(r.day, r.value));
     }
     members
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::Direction;
+
+    fn row(member: &str, value: f64) -> BreakdownRow {
+        BreakdownRow {
+            member: member.into(),
+            value: Some(value),
+            previous: Some(value / 2.0),
+            delta: delta(Some(value), Some(value / 2.0), Direction::HigherIsBetter),
+            share: Some(0.01),
+            daily: vec![DailyValue::new(NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"), value)],
+            versus: None,
+        }
+    }
+
+    #[test]
+    fn breakdowns_keep_the_largest_members_and_fold_the_rest_into_other() {
+        let metric = MetricOption { key: "revenue".into(), label: "Revenue".into(), unit: "USD".into(), direction: Direction::HigherIsBetter, aggregation: Aggregation::Sum };
+        let rows: Vec<BreakdownRow> = (0..40).map(|i| row(&format!("m{i}"), 100.0 - i as f64)).collect();
+        let folded = fold_tail(rows, MAX_BREAKDOWN_MEMBERS, &metric);
+        assert_eq!(folded.len(), MAX_BREAKDOWN_MEMBERS + 1);
+        let other = folded.last().expect("other row");
+        assert_eq!(other.member, "Other (15 more)");
+        let expected: f64 = (25..40).map(|i| 100.0 - i as f64).sum();
+        assert_eq!(other.value, Some(expected));
+        assert_eq!(other.previous, Some(expected / 2.0));
+        assert!(other.daily.is_empty());
+        let rate = MetricOption { aggregation: Aggregation::Avg, ..metric.clone() };
+        let folded = fold_tail((0..30).map(|i| row(&format!("m{i}"), 10.0)).collect(), MAX_BREAKDOWN_MEMBERS, &rate);
+        assert_eq!(folded.last().and_then(|r| r.value), Some(10.0), "rates average");
+        assert_eq!(fold_tail(vec![row("a", 1.0)], MAX_BREAKDOWN_MEMBERS, &metric).len(), 1);
+    }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::admin::{AuditAction, AuditEntry, AuditFilter};
+use crate::domain::audit::{AuditAction, AuditEntry, AuditFilter};
 
 /// One event to record. `actor` is the email as typed (failed sign-ins) or `cli` for operators.
 #[derive(Debug, Clone)]
@@ -36,24 +36,18 @@ pub async fn record(conn: &mut PgConnection, event: NewAuditEvent<'_>) -> Result
     Ok(())
 }
 
-/// Failed sign-ins for this email or from this address inside the window: how many, and when the
-/// oldest of them leaves the window.
-pub async fn recent_login_failures(
-    pool: &PgPool,
-    email: &str,
-    ip: &str,
-    window_minutes: u32,
-) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT count(*), min(at) + make_interval(mins => $3)
-         FROM io_audit_event
-         WHERE action = 'login_failed' AND at > now() - make_interval(mins => $3)
-           AND (lower(target) = lower($1) OR ip = $2)",
+/// Whether `action` was recorded for this target from this address inside the window: a throttled
+/// window writes one audit row, not one per refused attempt.
+pub async fn recorded_recently(conn: &mut PgConnection, action: AuditAction, target: &str, ip: &str, window_minutes: u32) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM io_audit_event
+                        WHERE action = $1 AND lower(target) = lower($2) AND ip = $3 AND at > now() - make_interval(mins => $4))",
     )
-    .bind(email.trim())
+    .bind(action.as_str())
+    .bind(target.trim())
     .bind(ip)
     .bind(window_minutes as i32)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
 }
 

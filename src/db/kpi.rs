@@ -92,9 +92,9 @@ impl ReadSource {
     }
 }
 
-pub use crate::model::DimensionFilter;
-use crate::analytics::Aggregation;
-use crate::model::Dimension;
+pub use crate::domain::DimensionFilter;
+use crate::domain::measure::Aggregation;
+use crate::domain::Dimension;
 
 /// One day of one metric, split by the values of a dimension (`member` is `None` for the total).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

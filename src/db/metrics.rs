@@ -4,8 +4,8 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::analytics::{Aggregation, Direction};
-use crate::auth::Visibility;
+use crate::domain::measure::{Aggregation, Direction};
+use crate::domain::access::Visibility;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
@@ -13,7 +13,7 @@ pub enum MetricKind {
     Signal,
 }
 
-crate::analytics::text_enum!(MetricKind { MetricKind::Kpi => "kpi", MetricKind::Signal => "signal" });
+crate::domain::text_enum!(MetricKind { MetricKind::Kpi => "kpi", MetricKind::Signal => "signal" });
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricDef {
@@ -74,6 +74,17 @@ pub async fn for_org(pool: &PgPool, org_id: Uuid, kind: MetricKind) -> Result<Ve
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(MetricDef::try_from).collect()
+}
+
+/// Every metric of the org (KPIs and signals) with its visibility level: what access checks read.
+pub async fn visibilities(pool: &PgPool, org_id: Uuid) -> Result<Vec<(String, Visibility)>, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, visibility FROM io_metric WHERE org_id = $1").bind(org_id).fetch_all(pool).await?;
+    rows.into_iter()
+        .map(|(key, v)| {
+            let level = Visibility::parse(&v).ok_or_else(|| sqlx::Error::Decode(format!("io_metric.visibility has unknown value {v:?}").into()))?;
+            Ok((key, level))
+        })
+        .collect()
 }
 
 pub async fn upsert(conn: &mut sqlx::PgConnection, org_id: Uuid, def: &MetricDef) -> Result<(), sqlx::Error> {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod kpi;
+pub mod logins;
 pub mod metrics;
 pub mod models;
 pub mod recommendations;

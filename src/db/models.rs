@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::models::{ExecutionStatus, ExecutionSummary, Implementation, ModelStatus, ModelSummary, ModelType};
+use crate::domain::models::{ExecutionStatus, ExecutionSummary, Implementation, ModelStatus, ModelSummary, ModelType};
 
 /// A registered model version as the runner needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +81,15 @@ pub async fn for_org(pool: &PgPool, org_id: Uuid) -> Result<Vec<ModelRecord>, sq
         .fetch_all(pool)
         .await?;
     rows.into_iter().map(ModelRecord::try_from).collect()
+}
+
+/// Whether the org has any version of a model with this name.
+pub async fn name_exists(conn: &mut PgConnection, org_id: Uuid, name: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM io_analytical_model WHERE org_id = $1 AND name = $2)")
+        .bind(org_id)
+        .bind(name)
+        .fetch_one(conn)
+        .await
 }
 
 pub async fn by_id(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<Option<ModelRecord>, sqlx::Error> {

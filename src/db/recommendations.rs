@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::recommendations::rules::Known;
-use crate::recommendations::{
+use crate::domain::access::{MetricAccess, MetricAccessMap};
+use crate::domain::recommendations::{
+    Known,
     Category, Evidence, Recommendation, RecommendationEvent, RecommendationFilter, RecommendationStatus, Severity,
 };
 
@@ -21,6 +22,48 @@ pub struct NewFinding {
     pub severity: Severity,
     pub magnitude: f64,
     pub evidence: Evidence,
+    /// Metrics the finding uses besides its own (a rule's outcome metric): its text quotes them.
+    pub also_references: Vec<String>,
+    /// Its text names other flagged slices besides the evidence's own.
+    pub names_other_slices: bool,
+}
+
+impl NewFinding {
+    /// Every metric the finding's text or evidence quotes: a viewer must see all of them.
+    pub fn metric_keys(&self) -> Vec<String> {
+        let mut keys = vec![self.metric_key.clone()];
+        keys.extend(self.also_references.iter().filter(|k| **k != self.metric_key).cloned());
+        keys
+    }
+
+    /// Whether it names any dimension value: totals-only roles never see such a finding.
+    pub fn names_slices(&self) -> bool {
+        self.names_other_slices || !self.evidence.dimensions.is_empty()
+    }
+}
+
+/// What a viewer may see of the queue, as SQL compares it: metrics seen in full, and metrics seen
+/// at least as totals. An item shows when every metric it references is in the first list, or in
+/// the second and it names no slice. `None` (operators, model runs) sees everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisibleMetrics {
+    pub full: Vec<String>,
+    pub totals: Vec<String>,
+}
+
+impl From<&MetricAccessMap> for VisibleMetrics {
+    fn from(access: &MetricAccessMap) -> Self {
+        VisibleMetrics { full: access.keys_at_least(MetricAccess::Full), totals: access.keys_at_least(MetricAccess::TotalsOnly) }
+    }
+}
+
+/// The SQL condition for [`VisibleMetrics`], on `io_recommendation r` with the lists as `$full` and `$totals`.
+fn visible_sql(full: usize, totals: usize) -> String {
+    format!(
+        "(${full}::text[] IS NULL
+          OR (ARRAY[r.metric_key] || r.metric_keys) <@ ${full}::text[]
+          OR ((ARRAY[r.metric_key] || r.metric_keys) <@ ${totals}::text[] AND NOT r.names_slices))"
+    )
 }
 
 fn bad(column: &str, value: &str) -> sqlx::Error {
@@ -47,8 +90,8 @@ fn evidence_json(evidence: &Evidence) -> Result<serde_json::Value, sqlx::Error> 
 
 pub async fn insert(conn: &mut PgConnection, org_id: Uuid, execution_id: Uuid, model_name: &str, f: &NewFinding) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO io_recommendation (org_id, model_execution_id, model_name, finding_key, metric_key, title, description, category, severity, magnitude, evidence)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        "INSERT INTO io_recommendation (org_id, model_execution_id, model_name, finding_key, metric_key, title, description, category, severity, magnitude, evidence, metric_keys, names_slices)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(org_id)
     .bind(execution_id)
@@ -61,6 +104,8 @@ pub async fn insert(conn: &mut PgConnection, org_id: Uuid, execution_id: Uuid, m
     .bind(f.severity.as_str())
     .bind(f.magnitude)
     .bind(evidence_json(&f.evidence)?)
+    .bind(f.metric_keys())
+    .bind(f.names_slices())
     .fetch_one(conn)
     .await
 }
@@ -70,7 +115,7 @@ pub async fn update_evidence(conn: &mut PgConnection, id: Uuid, execution_id: Uu
     sqlx::query(
         "UPDATE io_recommendation
          SET model_execution_id = $2, title = $3, description = $4, severity = $5, magnitude = $6, evidence = $7,
-             status = CASE WHEN $8 THEN 'open' ELSE status END,
+             status = CASE WHEN $8 THEN 'open' ELSE status END, metric_keys = $9, names_slices = $10,
              version = version + CASE WHEN $8 THEN 1 ELSE 0 END
          WHERE id = $1",
     )
@@ -82,6 +127,8 @@ pub async fn update_evidence(conn: &mut PgConnection, id: Uuid, execution_id: Uu
     .bind(f.magnitude)
     .bind(evidence_json(&f.evidence)?)
     .bind(reopen)
+    .bind(f.metric_keys())
+    .bind(f.names_slices())
     .execute(conn)
     .await?;
     Ok(())
@@ -155,9 +202,22 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The org's recommendations matching `filter`, most severe and newest first, with their history.
+/// The org's recommendations matching `filter`, most severe and newest first, with their history
+/// (every item, whatever its metrics: for operators and for answers to an admin's own decision).
 pub async fn list(pool: &PgPool, org_id: Uuid, filter: &RecommendationFilter, ids: Option<&[Uuid]>, limit: i64) -> Result<Vec<Recommendation>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, RecommendationRow>(
+    list_visible(pool, org_id, filter, ids, limit, None).await
+}
+
+/// [`list`] restricted to what `visible` allows, filtered before the limit so a page is never short.
+pub async fn list_visible(
+    pool: &PgPool,
+    org_id: Uuid,
+    filter: &RecommendationFilter,
+    ids: Option<&[Uuid]>,
+    limit: i64,
+    visible: Option<&VisibleMetrics>,
+) -> Result<Vec<Recommendation>, sqlx::Error> {
+    let sql = format!(
         "SELECT r.id, r.title, r.description, r.category, r.severity, r.status, r.model_name, m.version AS model_version,
                 r.evidence, r.created_at, r.updated_at, r.version
          FROM io_recommendation r
@@ -169,10 +229,13 @@ pub async fn list(pool: &PgPool, org_id: Uuid, filter: &RecommendationFilter, id
            AND ($4::text IS NULL OR r.severity = $4)
            AND ($5::text IS NULL OR r.metric_key = $5)
            AND ($6::uuid[] IS NULL OR r.id = ANY($6))
+           AND {}
          ORDER BY CASE r.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
                   r.evidence->>'period_end' DESC, r.id
          LIMIT $7",
-    )
+        visible_sql(8, 9)
+    );
+    let rows = sqlx::query_as::<_, RecommendationRow>(&sql)
     .bind(org_id)
     .bind(filter.status.map(RecommendationStatus::as_str))
     .bind(filter.category.map(Category::as_str))
@@ -180,6 +243,8 @@ pub async fn list(pool: &PgPool, org_id: Uuid, filter: &RecommendationFilter, id
     .bind(filter.metric.as_deref())
     .bind(ids)
     .bind(limit)
+    .bind(visible.map(|v| &v.full))
+    .bind(visible.map(|v| &v.totals))
     .fetch_all(pool)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -218,11 +283,14 @@ pub async fn list(pool: &PgPool, org_id: Uuid, filter: &RecommendationFilter, id
         .collect()
 }
 
-pub async fn open_count(pool: &PgPool, org_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM io_recommendation WHERE org_id = $1 AND status = 'open'").bind(org_id).fetch_one(pool).await
+/// Open items the viewer may see.
+pub async fn open_count(pool: &PgPool, org_id: Uuid, visible: Option<&VisibleMetrics>) -> Result<i64, sqlx::Error> {
+    let sql = format!("SELECT count(*) FROM io_recommendation r WHERE r.org_id = $1 AND r.status = 'open' AND {}", visible_sql(2, 3));
+    sqlx::query_scalar(&sql).bind(org_id).bind(visible.map(|v| &v.full)).bind(visible.map(|v| &v.totals)).fetch_one(pool).await
 }
 
-/// Metric keys that have recommendations, for the filter.
-pub async fn metrics(pool: &PgPool, org_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT metric_key FROM io_recommendation WHERE org_id = $1 ORDER BY 1").bind(org_id).fetch_all(pool).await
+/// Metric keys of the items the viewer may see, for the filter.
+pub async fn metrics(pool: &PgPool, org_id: Uuid, visible: Option<&VisibleMetrics>) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!("SELECT DISTINCT r.metric_key FROM io_recommendation r WHERE r.org_id = $1 AND {} ORDER BY 1", visible_sql(2, 3));
+    sqlx::query_scalar(&sql).bind(org_id).bind(visible.map(|v| &v.full)).bind(visible.map(|v| &v.totals)).fetch_all(pool).await
 }

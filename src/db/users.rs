@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::auth::Role;
+use crate::domain::access::Role;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRecord {
@@ -108,6 +108,18 @@ pub async fn insert(
     .bind(password_hash)
     .fetch_optional(conn)
     .await
+}
+
+/// Locks the org's row for this transaction: role changes of one org then happen one at a time,
+/// so two admins demoting each other cannot both see "another admin remains".
+pub async fn lock_org(conn: &mut PgConnection, org_id: Uuid) -> Result<bool, sqlx::Error> {
+    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM io_org WHERE id = $1 FOR UPDATE").bind(org_id).fetch_optional(conn).await?;
+    Ok(found.is_some())
+}
+
+/// How many admins the org has (as this transaction sees it).
+pub async fn admin_count(conn: &mut PgConnection, org_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM io_user WHERE org_id = $1 AND role = 'admin'").bind(org_id).fetch_one(conn).await
 }
 
 /// Changes one user's role in that org and returns the old role and the email; `None` when the

@@ -8,19 +8,29 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use super::{ExecQuery, ExecSummary};
+use crate::analytics::calendar::{period_containing, Granularity};
 
 /// How long a summary is reused; a new last day of data invalidates it at once.
 pub const TTL: Duration = Duration::from_secs(60);
 
 /// Org and role: what a summary holds depends on what the role may see.
 pub type Viewer = (uuid::Uuid, crate::auth::Role);
-type Key = (Viewer, ExecQuery);
+/// Viewer, grain and the start of the chosen period: every day of one month is one entry, so
+/// `?period=` cannot grow the cache by naming each day.
+type Key = (Viewer, Granularity, Option<NaiveDate>);
 /// When it was built, the last day of data it saw, the summary.
 type Entry = (Instant, NaiveDate, ExecSummary);
+
+/// Most summaries held; the oldest is dropped to make room.
+pub const MAX_ENTRIES: usize = 256;
 
 #[derive(Clone, Default)]
 pub struct ExecCache {
     entries: Arc<Mutex<HashMap<Key, Entry>>>,
+}
+
+fn key(viewer: Viewer, query: &ExecQuery) -> Key {
+    (viewer, query.grain, query.period.map(|day| period_containing(day, query.grain).start))
 }
 
 impl ExecCache {
@@ -28,30 +38,40 @@ impl ExecCache {
     /// data ending on `as_of`.
     pub fn get(&self, viewer: Viewer, query: &ExecQuery, as_of: NaiveDate) -> Option<ExecSummary> {
         let entries = self.entries.lock().ok()?;
-        let (built, data_end, summary) = entries.get(&(viewer, query.clone()))?;
-        (built.elapsed() < TTL && *data_end == as_of).then(|| summary.clone())
+        let (built, data_end, summary) = entries.get(&key(viewer, query))?;
+        (built.elapsed() < TTL && *data_end == as_of).then(|| ExecSummary { query: query.clone(), ..summary.clone() })
     }
 
     pub fn put(&self, viewer: Viewer, query: &ExecQuery, summary: &ExecSummary) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.retain(|_, (built, _, _)| built.elapsed() < TTL);
-            entries.insert((viewer, query.clone()), (Instant::now(), summary.as_of, summary.clone()));
+            while entries.len() >= MAX_ENTRIES {
+                let Some(oldest) = entries.iter().min_by_key(|(_, (built, _, _))| *built).map(|(k, _)| *k) else { break };
+                entries.remove(&oldest);
+            }
+            entries.insert(key(viewer, query), (Instant::now(), summary.as_of, summary.clone()));
         }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::calendar::Granularity;
 
-    #[test]
-    fn a_new_last_day_of_data_invalidates_the_entry() {
+    fn sample(as_of: NaiveDate) -> ExecSummary {
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).expect("date");
         let query = ExecQuery { grain: Granularity::Month, period: None };
-        let summary = ExecSummary {
+        ExecSummary {
             org_name: "Acme".into(),
-            as_of: day(31),
+            as_of,
             query: query.clone(),
             period_label: "2026-10".into(),
             period_start: day(1),
@@ -63,7 +83,14 @@ mod tests {
             what_changed: Vec::new(),
             anomalies: Vec::new(),
             open_recommendations: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_new_last_day_of_data_invalidates_the_entry() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).expect("date");
+        let query = ExecQuery { grain: Granularity::Month, period: None };
+        let summary = sample(day(31));
         let cache = ExecCache::default();
         let acme = (uuid::Uuid::from_u128(1), crate::auth::Role::Board);
         cache.put(acme, &query, &summary);
@@ -72,5 +99,25 @@ mod tests {
         assert_eq!(cache.get((uuid::Uuid::from_u128(2), crate::auth::Role::Board), &query, day(31)), None, "other org");
         assert_eq!(cache.get((acme.0, crate::auth::Role::Admin), &query, day(31)), None, "other role");
         assert_eq!(cache.get(acme, &ExecQuery { grain: Granularity::Year, period: None }, day(31)), None);
+    }
+
+    #[test]
+    fn days_of_one_period_share_an_entry_and_the_cache_is_bounded() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).expect("date");
+        let cache = ExecCache::default();
+        let acme = (uuid::Uuid::from_u128(1), crate::auth::Role::Board);
+        let on = |d: u32| ExecQuery { grain: Granularity::Month, period: Some(day(d)) };
+        let summary = ExecSummary { query: on(1), ..sample(day(31)) };
+        cache.put(acme, &on(1), &summary);
+        let hit = cache.get(acme, &on(17), day(31)).expect("same month, same entry");
+        assert_eq!(hit.query, on(17), "answered for the query asked");
+        for d in 2..=31 {
+            cache.put(acme, &on(d), &summary);
+        }
+        assert_eq!(cache.len(), 1);
+        for org in 0..(MAX_ENTRIES as u128 + 50) {
+            cache.put((uuid::Uuid::from_u128(org), crate::auth::Role::Board), &on(1), &summary);
+        }
+        assert_eq!(cache.len(), MAX_ENTRIES);
     }
 }

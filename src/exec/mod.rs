@@ -44,10 +44,7 @@ impl ExecQuery {
         };
         let period = match period.filter(|p| !p.is_empty()) {
             None => None,
-            Some(text) => Some(
-                NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map_err(|_| AppError::BadRequest(format!("`period` = {text:?} is not a date; use YYYY-MM-DD")))?,
-            ),
+            Some(text) => Some(crate::domain::date::parse_day(text).map_err(|e| AppError::BadRequest(format!("`period` = {text:?} {e}")))?),
         };
         Ok(ExecQuery { grain, period })
     }

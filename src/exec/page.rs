@@ -12,7 +12,7 @@ use crate::analytics::delta::{ChangeAssessment, Delta};
 use crate::charts::options::sparkline;
 use crate::charts::EChart;
 use crate::format::{format_relative, format_value};
-use crate::overview::page::ErrorPanel;
+use crate::ui::ErrorPanel;
 
 #[component]
 pub fn ExecPage() -> impl IntoView {

@@ -16,12 +16,13 @@ use crate::analytics::narrative::{metric_facts, Fact, FactInputs, MetricRef};
 use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
 use crate::auth::server::Scope;
 use crate::auth::MetricAccess;
+use crate::domain::access::MetricAccessMap;
 use crate::dashboard::DashboardQuery;
 use crate::db;
 use crate::db::kpi::DimensionFilter;
 use crate::db::metrics::{MetricDef, MetricKind};
 use crate::error::AppError;
-use crate::model::Dimension;
+use crate::domain::Dimension;
 
 /// Periods in a card's sparkline.
 const SPARKLINE_PERIODS: usize = 12;
@@ -51,14 +52,15 @@ pub async fn cached_exec_summary(
         }
     };
     // Decisions change the count at any moment: it is never served from the cache.
-    summary.open_recommendations = Some(db::recommendations::open_count(pool, scope.org_id).await? as u32);
+    let visible = crate::recommendations::service::visible_metrics(pool, scope).await?;
+    summary.open_recommendations = Some(db::recommendations::open_count(pool, scope.org_id, Some(&visible)).await? as u32);
     Ok(summary)
 }
 
 /// Restricted metrics the role may not see are left out; anonymised ones keep their totals but
 /// get no driver breakdown.
 pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, config: &AnalyticsConfig) -> Result<ExecSummary, AppError> {
-    let metrics = scope.metrics(pool, MetricKind::Kpi).await?;
+    let (metrics, access) = scope.metrics(pool, MetricKind::Kpi).await?;
     let as_of = db::kpi::latest_day(pool, scope.org_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", scope.org_name)))?;
@@ -124,7 +126,7 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, confi
     }
     anomalies.sort_by(|a, b| b.0.total_cmp(&a.0));
 
-    let what_changed = what_changed(pool, scope, &metrics, &cards, &current, &previous).await?;
+    let what_changed = what_changed(pool, scope, &access, &metrics, &cards, &current, &previous).await?;
     let mut choices = Vec::new();
     let mut p = last_complete;
     while p.end >= history_start && choices.len() < 24 {
@@ -157,6 +159,7 @@ fn metric_ref(m: &MetricDef) -> MetricRef {
 async fn what_changed(
     pool: &PgPool,
     scope: &Scope,
+    access: &MetricAccessMap,
     metrics: &[MetricDef],
     cards: &[ExecCard],
     current: &Period,
@@ -170,7 +173,7 @@ async fn what_changed(
     let mut out = Vec::new();
     for (m, card) in ranked.into_iter().take(TOP_MOVEMENTS) {
         let mut drivers: Vec<DriverBreakdown> = Vec::new();
-        if m.aggregation == Aggregation::Sum && scope.access(m) == MetricAccess::Full {
+        if m.aggregation == Aggregation::Sum && access.access(&m.key) == MetricAccess::Full {
             for d in Dimension::ALL {
                 let rows = db::kpi::member_period_totals(pool, scope.org_id, &m.key, d, previous.start, current.start, current.end).await?;
                 let slices: Vec<SliceTotals> = rows

@@ -22,7 +22,7 @@ use crate::db::metrics::{MetricDef, MetricKind};
 use crate::db::recommendations::NewFinding;
 use crate::error::AppError;
 use crate::format::format_value;
-use crate::model::Dimension;
+use crate::domain::Dimension;
 use crate::recommendations::{Category, Evidence, EvidencePoint};
 
 /// A built-in model as the seed registers it (version 1, active).
@@ -197,12 +197,35 @@ pub async fn run(pool: &PgPool, org_id: Uuid, implementation: Implementation, co
     let Some(as_of) = db::kpi::latest_day(pool, org_id).await? else {
         return Ok((Vec::new(), json!({ "note": "no data" })));
     };
-    match implementation {
+    let (findings, mut input) = match implementation {
         Implementation::RobustAnomaly => robust_anomaly(pool, org_id, as_of, settings(config)?, analytics).await,
         Implementation::TrendBreak => trend_break(pool, org_id, as_of, settings(config)?).await,
         Implementation::ForecastRisk => forecast_risk(pool, org_id, as_of, settings(config)?, analytics).await,
         Implementation::OptimisationRules => optimisation_rules(pool, org_id, as_of, settings(config)?).await,
+    }?;
+    let (findings, dropped) = cap_findings(findings, MAX_FINDINGS_PER_RUN);
+    if dropped > 0 {
+        input["findings_dropped"] = json!(dropped);
     }
+    Ok((findings, input))
+}
+
+/// Most findings one run stores: the most severe and largest are kept, the rest counted in the
+/// run's input, so a misconfigured model cannot flood the review queue.
+pub const MAX_FINDINGS_PER_RUN: usize = 500;
+/// Most series (a metric's total or one slice) one anomaly run scans; the rest are counted.
+pub const MAX_SERIES_PER_RUN: usize = 5_000;
+
+/// Keeps the `max` most severe findings (largest magnitude first within a severity) and says how
+/// many were dropped.
+fn cap_findings(mut findings: Vec<NewFinding>, max: usize) -> (Vec<NewFinding>, usize) {
+    if findings.len() <= max {
+        return (findings, 0);
+    }
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.magnitude.abs().total_cmp(&a.magnitude.abs())));
+    let dropped = findings.len() - max;
+    findings.truncate(max);
+    (findings, dropped)
 }
 
 fn metric_ref(m: &MetricDef) -> MetricRef {
@@ -250,7 +273,7 @@ async fn robust_anomaly(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Anomal
     let first_flag = as_of - Duration::days(s.lookback_days - 1);
     let history_start = first_flag - Duration::days(analytics.anomaly.baseline_days as i64 + 28);
     let mut findings = Vec::new();
-    let mut series_scanned = 0;
+    let (mut series_scanned, mut series_skipped) = (0, 0);
     for (table, m) in &metrics {
         let mut found = Vec::new();
         let mut slices: Vec<Slice> = Vec::new();
@@ -265,7 +288,9 @@ async fn robust_anomaly(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Anomal
             }
             slices.extend(by_member.into_iter().map(|(member, series)| (vec![(d.as_str().to_string(), member)], series)));
         }
-        for (dimensions, series) in slices {
+        let room = MAX_SERIES_PER_RUN.saturating_sub(series_scanned);
+        series_skipped += slices.len().saturating_sub(room);
+        for (dimensions, series) in slices.into_iter().take(room) {
             series_scanned += 1;
             let scores = score_series(&series, &analytics.anomaly);
             for score in scores.iter().filter(|x| x.date >= first_flag && x.severity >= Some(s.min_severity)) {
@@ -274,7 +299,7 @@ async fn robust_anomaly(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Anomal
         }
         findings.extend(strongest_per_day(found));
     }
-    let input = json!({ "metrics": metrics.len(), "series": series_scanned, "from": first_flag, "to": as_of });
+    let input = json!({ "metrics": metrics.len(), "series": series_scanned, "series_skipped": series_skipped, "from": first_flag, "to": as_of });
     Ok((findings, input))
 }
 
@@ -313,6 +338,7 @@ fn strongest_per_day(found: Vec<NewFinding>) -> Vec<NewFinding> {
                 let named = others.iter().take(MAX_NAMED).cloned().collect::<Vec<_>>().join("; ");
                 let more = if others.len() > MAX_NAMED { format!(" and {} more", others.len() - MAX_NAMED) } else { String::new() };
                 best.description.push_str(&format!(" Also unusual that day, less so: {named}{more}."));
+                best.names_other_slices = true;
             }
             Some(best)
         })
@@ -353,6 +379,8 @@ fn anomaly_finding(m: &MetricDef, kpi: bool, dimensions: &[(String, String)], se
         category: Category::Anomaly,
         severity,
         magnitude: score.score.unwrap_or(0.0),
+        also_references: Vec::new(),
+        names_other_slices: false,
         evidence: Evidence {
             metric_key: m.key.clone(),
             metric_label: m.label.clone(),
@@ -417,6 +445,8 @@ async fn trend_break(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: TrendSett
             category: Category::Trend,
             severity: if worse { Severity::Warning } else { Severity::Info },
             magnitude: (move_now - move_before).abs(),
+            also_references: Vec::new(),
+            names_other_slices: false,
             evidence: Evidence {
                 metric_key: m.key.clone(),
                 metric_label: m.label.clone(),
@@ -479,6 +509,8 @@ async fn forecast_risk(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Forecas
             category: Category::Forecast,
             severity: if shortfall >= 0.10 { Severity::Critical } else { Severity::Warning },
             magnitude: shortfall,
+            also_references: Vec::new(),
+            names_other_slices: false,
             evidence: Evidence {
                 metric_key: m.key.clone(),
                 metric_label: m.label.clone(),
@@ -537,6 +569,8 @@ async fn optimisation_rules(pool: &PgPool, org_id: Uuid, as_of: NaiveDate, s: Ru
             category: Category::Optimisation,
             severity: if cost_rise >= 2.0 * s.min_cost_rise && -outcome_change >= 2.0 * s.min_outcome_fall { Severity::Critical } else { Severity::Warning },
             magnitude: cost_rise - outcome_change,
+            also_references: vec![outcome.key.clone()],
+            names_other_slices: false,
             evidence: Evidence {
                 metric_key: cost.key.clone(),
                 metric_label: cost.label.clone(),
@@ -590,6 +624,8 @@ mod tests {
             category: Category::Anomaly,
             severity: Severity::Warning,
             magnitude: 5.0,
+            also_references: Vec::new(),
+            names_other_slices: false,
             evidence: Evidence {
                 metric_key: "revenue".into(),
                 metric_label: "Revenue".into(),
@@ -604,6 +640,16 @@ mod tests {
                 chart_href: String::new(),
             },
         }
+    }
+
+    #[test]
+    fn a_run_keeps_its_most_severe_findings_up_to_the_cap() {
+        let mut found: Vec<NewFinding> = (0..10).map(|i| NewFinding { magnitude: i as f64, ..finding(&[], 90.0, 100.0) }).collect();
+        found[2].severity = Severity::Critical;
+        let (kept, dropped) = cap_findings(found.clone(), 3);
+        assert_eq!(dropped, 7);
+        assert_eq!(kept.iter().map(|f| f.magnitude).collect::<Vec<_>>(), vec![2.0, 9.0, 8.0]);
+        assert_eq!(cap_findings(found, 10).1, 0);
     }
 
     #[test]

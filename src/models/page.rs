@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 use super::api::{list_models, ChangeModelStatus, RegisterModelVersion, RunModel};
 use super::{ExecutionStatus, ModelStatus, ModelSummary, ModelsPage};
-use crate::overview::page::ErrorPanel;
+use crate::ui::ErrorPanel;
 
 #[component]
 pub fn ModelsAdminPage() -> impl IntoView {

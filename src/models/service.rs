@@ -19,12 +19,7 @@ use crate::recommendations::rules::{decide, Decision, Fresh};
 pub async fn register_builtins(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Result<usize, sqlx::Error> {
     let mut added = 0;
     for b in catalogue() {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM io_analytical_model WHERE org_id = $1 AND name = $2)")
-            .bind(org_id)
-            .bind(b.name)
-            .fetch_one(&mut *conn)
-            .await?;
-        if !exists {
+        if !db::models::name_exists(&mut *conn, org_id, b.name).await? {
             db::models::insert(&mut *conn, org_id, b.name, b.model_type, b.implementation, ModelStatus::Active, b.description, &input_schema(b.implementation), &output_schema(), &b.default_config, "seed").await?;
             added += 1;
         }
@@ -60,6 +55,9 @@ pub async fn change_status(pool: &PgPool, p: &Principal, model_id: Uuid, action:
     Ok(model.summary())
 }
 
+/// A run still going after this long is stopped and recorded as failed, never left `running`.
+pub const MAX_RUN_TIME: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Counts of what a run did to the recommendation queue.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RunCounts {
@@ -78,7 +76,9 @@ pub async fn execute(pool: &PgPool, org_id: Uuid, model_id: Uuid, triggered_by: 
         return Err(AppError::Conflict(format!("{} v{} is {}; activate it before running it", model.name, model.version, model.status.as_str())));
     }
     let execution = db::models::start_execution(pool, org_id, model.id, &json!({ "config": model.config }), triggered_by).await?;
-    let outcome = match builtin::run(pool, org_id, model.implementation, &model.config, analytics).await {
+    let run = tokio::time::timeout(MAX_RUN_TIME, builtin::run(pool, org_id, model.implementation, &model.config, analytics));
+    let ran = run.await.unwrap_or_else(|_| Err(AppError::Internal(format!("the run exceeded its time limit of {} s", MAX_RUN_TIME.as_secs()))));
+    let outcome = match ran {
         Ok((findings, input)) => apply(pool, org_id, execution, &format!("model:{} v{}", model.name, model.version), &model.name, &findings).await.map(|counts| (counts, input)),
         Err(e) => Err(e),
     };

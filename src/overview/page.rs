@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use super::api::get_exec_overview;
 use super::kpi_card::KpiCardView;
 use super::{ExecOverview, PeriodPreset};
-use crate::error::AppError;
+use crate::ui::ErrorPanel;
 
 #[component]
 pub fn ExecOverviewPage() -> impl IntoView {
@@ -78,25 +78,4 @@ fn OverviewBody(data: ExecOverview) -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// Explains why a view failed; a session that ended sends the user to sign in and back here.
-#[component]
-pub fn ErrorPanel(error: AppError) -> impl IntoView {
-    let signed_out = error == AppError::Unauthorized;
-    let location = leptos_router::hooks::use_location();
-    let login = move || {
-        let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-        format!("/login?next={}", form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>())
-    };
-    view! {
-        <div class="error-panel" role="alert">
-            <h2>{if signed_out { "Your session has ended" } else { "This view cannot be shown" }}</h2>
-            <p>{error.to_string()}</p>
-            {signed_out.then(|| view! {
-                <p><a href=login()>"Sign in again"</a></p>
-                <leptos_router::components::Redirect path=login()/>
-            })}
-        </div>
-    }
 }

@@ -18,7 +18,7 @@ use crate::error::AppError;
 
 /// Totals only, so ANONYMISED metrics are shown to every role that may see them at all.
 pub async fn exec_overview(pool: &PgPool, scope: &Scope, period: PeriodPreset) -> Result<ExecOverview, AppError> {
-    let metrics = scope.metrics(pool, MetricKind::Kpi).await?;
+    let (metrics, _) = scope.metrics(pool, MetricKind::Kpi).await?;
     let org_name = scope.org_name.clone();
     let Some(as_of) = db::kpi::latest_day(pool, scope.org_id).await? else {
         return Ok(ExecOverview { org_name, as_of: None, period, cards: Vec::new() });

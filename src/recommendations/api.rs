@@ -50,9 +50,12 @@ pub fn format_items(items: &[(uuid::Uuid, i32)]) -> String {
     items.iter().map(|(id, v)| format!("{id}:{v}")).collect::<Vec<_>>().join(",")
 }
 
+/// Parses at most one item past the bulk limit, so an oversized list costs no more than that and
+/// the service still sees (and refuses) that it was too long.
 pub fn parse_items(text: &str) -> Result<Vec<(uuid::Uuid, i32)>, AppError> {
     text.split(',')
         .filter(|t| !t.trim().is_empty())
+        .take(super::MAX_BULK_ITEMS + 1)
         .map(|t| {
             let bad = || AppError::BadRequest(format!("{t:?} is not id:version"));
             let (id, version) = t.trim().split_once(':').ok_or_else(bad)?;

@@ -14,7 +14,7 @@ use super::{Category, Decision, Recommendation, RecommendationFilter, Recommenda
 use crate::charts::options::evidence_chart;
 use crate::charts::EChart;
 use crate::format::format_value;
-use crate::overview::page::ErrorPanel;
+use crate::ui::ErrorPanel;
 
 /// A decision for some items: which (id, version seen), what, and the note.
 type Request = (Vec<(Uuid, i32)>, Decision, String);

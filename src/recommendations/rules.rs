@@ -1,20 +1,12 @@
 //! The dedupe and re-raise rules: what a model run does with a finding it has seen before.
 //! Pure, so every branch is unit-tested; the service applies the decision in one transaction.
 
+pub use crate::domain::recommendations::Known;
 use super::{RecommendationStatus, Severity};
 
 /// A finding raised again grows "materially worse" when its severity rises, or when its
 /// magnitude (|z|, relative miss, …) grows by at least this factor since the decision.
 pub const MATERIAL_WORSENING: f64 = 1.5;
-
-/// What the store already holds for the same finding (same model, metric, dimensions, period).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Known {
-    pub status: RecommendationStatus,
-    /// Severity and magnitude when it was raised, or when it was last decided.
-    pub severity: Severity,
-    pub magnitude: f64,
-}
 
 /// A finding of this run.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,58 +1,37 @@
 //! The review queue: list what a viewer may see, and apply admins' decisions with their history.
 //! A decision is all or nothing across the selected items, and loses to any change it did not see.
 
-use std::collections::HashMap;
-
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Decision, Recommendation, RecommendationFilter, RecommendationList};
+use super::{Decision, Recommendation, RecommendationFilter, RecommendationList, MAX_BULK_ITEMS};
 use crate::admin::AuditAction;
 use crate::auth::server::{Principal, Scope};
-use crate::auth::{Capability, MetricAccess};
+use crate::auth::Capability;
 use crate::db;
 use crate::db::recommendations::DecideOutcome;
-use crate::db::metrics::MetricKind;
+use crate::db::recommendations::VisibleMetrics;
 use crate::error::AppError;
 
 /// Most items one page lists.
 const PAGE_LIMIT: i64 = 200;
 
-/// Items on restricted metrics are left out; on anonymised ones only org-wide items are shown.
-fn visible(access: &HashMap<String, MetricAccess>, item: &Recommendation) -> bool {
-    match access.get(&item.evidence.metric_key).copied().unwrap_or(MetricAccess::Full) {
-        MetricAccess::Full => true,
-        MetricAccess::TotalsOnly => item.evidence.dimensions.is_empty(),
-        MetricAccess::Hidden => false,
-    }
-}
-
-async fn access_map(pool: &PgPool, scope: &Scope) -> Result<HashMap<String, MetricAccess>, AppError> {
-    let mut out = HashMap::new();
-    for kind in [MetricKind::Kpi, MetricKind::Signal] {
-        for m in db::metrics::for_org(pool, scope.org_id, kind).await? {
-            out.insert(m.key.clone(), scope.access(&m));
-        }
-    }
-    Ok(out)
+/// What the viewer may see, from the one catalogue-backed access check: items on a metric the
+/// role may not see, or naming a slice of a metric it sees as totals only, are filtered in SQL.
+pub async fn visible_metrics(pool: &PgPool, scope: &Scope) -> Result<VisibleMetrics, AppError> {
+    Ok(VisibleMetrics::from(&scope.access_map(pool).await?))
 }
 
 pub async fn list(pool: &PgPool, scope: &Scope, filter: &RecommendationFilter) -> Result<RecommendationList, AppError> {
-    let access = access_map(pool, scope).await?;
+    let visible = visible_metrics(pool, scope).await?;
     let one = filter.id.map(|id| vec![id]);
-    let items = db::recommendations::list(pool, scope.org_id, filter, one.as_deref(), PAGE_LIMIT).await?;
-    let items: Vec<Recommendation> = items.into_iter().filter(|i| visible(&access, i)).collect();
-    let mut metrics = Vec::new();
-    for key in db::recommendations::metrics(pool, scope.org_id).await? {
-        if access.get(&key).is_some_and(|a| *a != MetricAccess::Hidden) {
-            metrics.push((key.clone(), key.replace('_', " ")));
-        }
-    }
+    let items = db::recommendations::list_visible(pool, scope.org_id, filter, one.as_deref(), PAGE_LIMIT, Some(&visible)).await?;
+    let metrics = db::recommendations::metrics(pool, scope.org_id, Some(&visible)).await?.into_iter().map(|key| (key.clone(), key.replace('_', " "))).collect();
     Ok(RecommendationList {
         items,
         metrics,
         can_decide: scope.role.can(Capability::DecideRecommendations),
-        open_count: db::recommendations::open_count(pool, scope.org_id).await?,
+        open_count: db::recommendations::open_count(pool, scope.org_id, Some(&visible)).await?,
     })
 }
 
@@ -60,6 +39,9 @@ pub async fn list(pool: &PgPool, scope: &Scope, filter: &RecommendationFilter) -
 pub async fn decide(pool: &PgPool, p: &Principal, items: &[(Uuid, i32)], decision: Decision, note: &str) -> Result<Vec<Recommendation>, AppError> {
     if items.is_empty() {
         return Err(AppError::BadRequest("select at least one recommendation".into()));
+    }
+    if items.len() > MAX_BULK_ITEMS {
+        return Err(AppError::BadRequest(format!("one decision takes at most {MAX_BULK_ITEMS} recommendations; {} were selected", items.len())));
     }
     decision.check_note(note)?;
     let status = decision.resulting_status();

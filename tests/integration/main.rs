@@ -7,6 +7,7 @@ mod config_startup;
 mod dashboard;
 mod detection;
 mod exec_overview;
+mod hardening;
 mod health;
 mod migrations;
 mod recommendations;

@@ -166,3 +166,18 @@ pub async fn refresh_rollups(pool: &PgPool, org: Uuid) {
     let mut conn = pool.acquire().await.expect("connection");
     insightops::db::kpi::refresh_rollups(&mut conn, org).await.expect("refresh rollups");
 }
+
+/// The app's router with `toml` as its Leptos.toml (the pool is the test's database).
+pub fn router_with(pool: PgPool, toml: &str) -> axum::Router {
+    let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x")];
+    let config = insightops::config::Config::from_toml_str(toml, "test", &env).expect("config");
+    insightops::server::router(std::sync::Arc::new(config), pool)
+}
+
+impl Client {
+    /// An anonymous client of `router` whose requests come from `ip`.
+    pub fn of_router(router: axum::Router, ip: [u8; 4]) -> Client {
+        let addr = std::net::SocketAddr::from((ip, 40000));
+        Client { router: router.layer(MockConnectInfo(addr)), cookie: None }
+    }
+}
