@@ -13,6 +13,7 @@ use crate::auth::page::{AccountMenu, LoginPage};
 use crate::auth::{Capability, Role};
 use crate::dashboard::page::DashboardPage;
 use crate::exec::page::ExecPage;
+use crate::jobs::page::JobsAdminPage;
 use crate::models::page::ModelsAdminPage;
 use crate::recommendations::page::RecommendationsPage;
 use crate::overview::page::ExecOverviewPage;
@@ -40,7 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Every page in the navigation with the capability it needs; the menu shows only what the
 /// signed-in role may open.
-const NAV: [(&str, &str, Capability); 7] = [
+const NAV: [(&str, &str, Capability); 8] = [
     ("/", "Overview", Capability::ViewOverview),
     ("/exec", "Board summary", Capability::ViewBoardSummary),
     ("/dashboard", "Dashboard", Capability::ViewDashboards),
@@ -48,6 +49,7 @@ const NAV: [(&str, &str, Capability); 7] = [
     ("/admin/models", "Models", Capability::ManageModels),
     ("/admin/users", "Users", Capability::ManageUsers),
     ("/admin/audit", "Audit log", Capability::ViewAuditLog),
+    ("/admin/jobs", "Jobs", Capability::ManageJobs),
 ];
 
 #[component]
@@ -70,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("models")) view=ModelsAdminPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=UsersPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("jobs")) view=JobsAdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

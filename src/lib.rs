@@ -10,6 +10,8 @@ pub mod auth;
 pub mod charts;
 pub mod dashboard;
 pub mod overview;
+pub mod patterns;
+pub mod jobs;
 pub mod error;
 pub mod exec;
 pub mod format;

@@ -72,6 +72,19 @@ enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Run background jobs (and the scheduler) without serving pages, until SIGTERM.
+    Worker {
+        /// Workers in this process (default: `jobs.workers`, at least 1).
+        #[arg(long)]
+        workers: Option<u32>,
+    },
+    /// Measure the job queue: no-op jobs claimed and finished per second by N workers.
+    BenchJobs {
+        #[arg(long, default_value_t = 20_000)]
+        jobs: u32,
+        #[arg(long, default_value_t = 2)]
+        workers: u32,
+    },
     /// Time the anomaly scan and forecast over synthetic series on one core.
     BenchAnalytics {
         #[arg(long, default_value_t = 10_000)]
@@ -178,9 +191,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
-            // The demo's review queue: every active model runs once on the fresh data.
+            // A new org's review queue is filled at once: every active model runs on the fresh data.
+            // New days for an org that had models already go to detection on the job queue.
             for r in reports.iter().filter(|r| !r.skipped || r.models_added > 0) {
                 let org = db::orgs::by_slug(&pool, &r.slug).await.map_err(|e| e.to_string())?.ok_or("org vanished")?;
+                if r.models_added == 0 && r.kpi_rows_inserted + r.signal_rows_inserted > 0 {
+                    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+                    let queued = insightops::jobs::service::data_changed(&mut conn, org.id, &config).await.map_err(|e| e.to_string())?;
+                    println!("{}: detection queued (job {})", r.slug, queued.id());
+                    continue;
+                }
                 for run in insightops::models::service::run_active(&pool, org.id, "seed", &config.analytics).await.map_err(|e| e.to_string())? {
                     println!("{}: ran {} v{} in {} ms: {}", r.slug, run.model_name, run.model_version, run.duration_ms.unwrap_or(0), run.result_text());
                 }
@@ -219,6 +239,27 @@ async fn run(cli: Cli) -> Result<(), String> {
                 report.series, report.days, report.anomaly_seconds, report.forecast_seconds, report.total_seconds, report.series_per_second
             );
             println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::Worker { workers } => {
+            let pool = prepare_database(&config).await?;
+            let state = server::app_state(config.clone(), pool);
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let count = workers.unwrap_or(config.jobs.workers).max(1);
+            let tasks = server::start_background(&state, count, true, &stopped);
+            eprintln!("insightops worker: {count} worker(s) and the scheduler running; SIGTERM stops them");
+            server::shutdown_signal().await;
+            let _ = stop.send(true);
+            for task in tasks {
+                let _ = task.await;
+            }
+            Ok(())
+        }
+        Command::BenchJobs { jobs, workers } => {
+            let pool = prepare_database(&config).await?;
+            let report = bench::jobs(&pool, config.clone(), jobs, workers).await.map_err(|e| e.to_string())?;
+            eprintln!("{report}");
+            pool.close().await;
             Ok(())
         }
         Command::Serve { no_migrate } => {

@@ -15,6 +15,8 @@ use sqlx::PgPool;
 
 use crate::app::{shell, App};
 use crate::config::{Config, Environment};
+use crate::exec::cache::ExecCache;
+use crate::jobs::handlers::JobContext;
 use crate::state::AppState;
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -39,15 +41,25 @@ pub fn session_store(pool: PgPool) -> PostgresStore {
         .expect("io_session is a valid table name")
 }
 
+/// The state every request and job of this process shares.
+pub fn app_state(config: Arc<Config>, pool: PgPool) -> AppState {
+    let password_checks = Arc::new(tokio::sync::Semaphore::new(config.auth.password_check_slots()));
+    let exec_cache = ExecCache::with_ttl(std::time::Duration::from_secs(config.profile.board_cache_ttl_seconds.into()));
+    AppState { leptos_options: leptos_options(&config), pool, config, exec_cache, password_checks }
+}
+
 pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
-    let sessions = SessionManagerLayer::new(session_store(pool.clone()))
+    router_for(app_state(config, pool))
+}
+
+pub fn router_for(state: AppState) -> Router {
+    let config = state.config.clone();
+    let sessions = SessionManagerLayer::new(session_store(state.pool.clone()))
         .with_name("insightops_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.auth.secure_cookie.unwrap_or(true))
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.auth.session_idle_minutes.into())));
-    let password_checks = Arc::new(tokio::sync::Semaphore::new(config.auth.password_check_slots()));
-    let state = AppState { leptos_options: leptos_options(&config), pool, config, exec_cache: Default::default(), password_checks };
     let routes = generate_route_list(App);
     Router::new()
         .leptos_routes(&state, routes, {
@@ -63,31 +75,61 @@ pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
         .with_state(state)
 }
 
+/// Resolves on SIGTERM (how orchestrators stop a process) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// Starts `workers` job workers and (when `schedule`) the scheduler; they stop when `stop` turns true.
+pub fn start_background(state: &AppState, workers: u32, schedule: bool, stop: &tokio::sync::watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+    if !state.config.runs_jobs() {
+        tracing::info!("environment {} runs no jobs", state.config.environment.as_str());
+        return Vec::new();
+    }
+    let ctx = JobContext { pool: state.pool.clone(), config: state.config.clone(), exec_cache: state.exec_cache.clone() };
+    let mut tasks = crate::jobs::worker::spawn_workers(&ctx, &state.config.jobs, workers, stop);
+    if schedule {
+        tasks.push(tokio::spawn(crate::jobs::schedule::run(state.pool.clone(), state.config.clone(), stop.clone())));
+    }
+    tasks
+}
+
 pub async fn serve(config: Arc<Config>, pool: PgPool) -> std::io::Result<()> {
     let address = config.server.address;
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("InsightOps listening on http://{address}");
     // Expired sessions are deleted hourly; reads already ignore them.
     let sweeper = tokio::spawn(session_store(pool.clone()).continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
-    // Sign-in attempts older than two days no longer count towards any throttle window.
-    let attempts_sweeper = tokio::spawn({
-        let pool = pool.clone();
-        async move {
-            let mut every_hour = tokio::time::interval(tokio::time::Duration::from_secs(3600));
-            loop {
-                every_hour.tick().await;
-                if let Err(err) = crate::db::logins::purge_older_than(&pool, 2).await {
-                    tracing::warn!(error = %err, "purging old sign-in attempts");
-                }
-            }
-        }
-    });
-    let served = axum::serve(listener, router(config, pool).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+    let state = app_state(config.clone(), pool);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let background = start_background(&state, config.jobs.workers, true, &stopped);
+    let served = axum::serve(listener, router_for(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: no new requests or jobs; running jobs get the grace period");
+            let _ = stop.send(true);
         })
         .await;
+    for task in background {
+        let _ = task.await;
+    }
     sweeper.abort();
-    attempts_sweeper.abort();
     served
 }

@@ -8,7 +8,7 @@ test.use({ storageState: { cookies: [], origins: [] } });
 const NAV: Record<Role, string[]> = {
   board: ['Overview', 'Board summary', 'Dashboard', 'Recommendations'],
   manager: ['Overview', 'Board summary', 'Dashboard', 'Recommendations'],
-  admin: ['Overview', 'Board summary', 'Dashboard', 'Recommendations', 'Models', 'Users', 'Audit log'],
+  admin: ['Overview', 'Board summary', 'Dashboard', 'Recommendations', 'Models', 'Users', 'Audit log', 'Jobs'],
 };
 const LABEL: Record<Role, string> = { board: 'Board member', manager: 'Manager', admin: 'Admin' };
 

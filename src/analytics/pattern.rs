@@ -63,6 +63,12 @@ pub enum PatternKind {
 }
 
 impl PatternKind {
+    pub const ALL: [PatternKind; 3] = [PatternKind::Weekly, PatternKind::Monthly, PatternKind::Yearly];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Weekly => "weekly",
@@ -98,7 +104,7 @@ pub fn detect_patterns(events: &[AnomalyEvent], as_of: NaiveDate, config: &Patte
         .windows()
         .into_iter()
         .filter_map(|(kind, w)| {
-            let start = as_of - chrono::Duration::days(i64::from(w.window_days) - 1);
+            let start = super::calendar::shift(as_of, 1 - i64::from(w.window_days));
             let inside: Vec<&AnomalyEvent> = events
                 .iter()
                 .filter(|e| e.severity >= config.min_severity && e.date >= start && e.date <= as_of)
@@ -113,6 +119,33 @@ pub fn detect_patterns(events: &[AnomalyEvent], as_of: NaiveDate, config: &Patte
         .collect()
 }
 
+/// A pattern of one metric: its events come from that metric's total and slices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricPattern {
+    pub metric_key: String,
+    pub pattern: Pattern,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+}
+
+/// Runs the `kind` window over each metric's events separately (`events` pairs a metric key with
+/// one of its anomalous points): a pattern is recurring trouble in one number, not a busy org.
+pub fn metric_patterns(events: &[(String, AnomalyEvent)], kind: PatternKind, as_of: NaiveDate, config: &PatternConfig) -> Vec<MetricPattern> {
+    let mut by_metric: std::collections::BTreeMap<&str, Vec<AnomalyEvent>> = std::collections::BTreeMap::new();
+    for (metric, event) in events {
+        by_metric.entry(metric.as_str()).or_default().push(event.clone());
+    }
+    by_metric
+        .into_iter()
+        .filter_map(|(metric, events)| {
+            let pattern = detect_patterns(&events, as_of, config).into_iter().find(|p| p.kind == kind)?;
+            let inside = events.iter().filter(|e| e.date >= pattern.start && e.date <= as_of && e.severity >= config.min_severity);
+            let days: Vec<NaiveDate> = inside.map(|e| e.date).collect();
+            Some(MetricPattern { metric_key: metric.to_string(), first_day: *days.iter().min()?, last_day: *days.iter().max()?, pattern })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +153,26 @@ mod tests {
 
     fn event(date: &str, source: &str, severity: Severity) -> AnomalyEvent {
         AnomalyEvent { date: day(date), source: source.into(), severity }
+    }
+
+    #[test]
+    fn patterns_are_found_per_metric_with_their_first_and_last_day() {
+        let as_of = day("2026-03-31");
+        let e = |metric: &str, date: &str, source: &str| (metric.to_string(), event(date, source, Severity::Warning));
+        let events = vec![
+            e("revenue", "2026-03-10", "revenue"),
+            e("revenue", "2026-03-17", "revenue region=EMEA"),
+            e("revenue", "2026-03-24", "revenue"),
+            e("orders", "2026-03-10", "orders"),
+            e("orders", "2026-03-24", "orders"),
+            // Three events over two metrics are not a pattern of either.
+        ];
+        let found = metric_patterns(&events, PatternKind::Weekly, as_of, &PatternConfig::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].metric_key, "revenue");
+        assert_eq!((found[0].first_day, found[0].last_day), (day("2026-03-10"), day("2026-03-24")));
+        assert_eq!(found[0].pattern.sources, vec!["revenue".to_string(), "revenue region=EMEA".to_string()]);
+        assert!(metric_patterns(&events, PatternKind::Monthly, as_of, &PatternConfig::default()).is_empty(), "monthly needs five");
     }
 
     #[test]

@@ -89,3 +89,61 @@ mod tests {
         assert!(report.flagged_warning_or_worse >= 4, "each series has one 80 % spike");
     }
 }
+
+/// `insightops bench-jobs`: `jobs` no-op jobs claimed and finished by `workers` workers, against a
+/// baseline on the same database in the same run: as many single-row durable updates (one commit
+/// each, the least a job's state change costs) from as many connections.
+pub async fn jobs(pool: &sqlx::PgPool, config: std::sync::Arc<crate::config::Config>, jobs: u32, workers: u32) -> Result<String, crate::error::AppError> {
+    sqlx::query("DELETE FROM io_job WHERE kind = 'noop'").execute(pool).await?;
+    let baseline = commit_baseline(pool, jobs, workers).await?;
+    sqlx::query("INSERT INTO io_job (kind, max_attempts) SELECT 'noop', 1 FROM generate_series(1, $1)").bind(jobs as i32).execute(pool).await?;
+    let state = crate::server::app_state(config.clone(), pool.clone());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let tasks = crate::server::start_background(&state, workers, false, &stopped);
+    loop {
+        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM io_job WHERE kind = 'noop' AND status = 'succeeded'").fetch_one(pool).await?;
+        if done >= i64::from(jobs) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = stop.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    sqlx::query("DELETE FROM io_job WHERE kind = 'noop'").execute(pool).await?;
+    let rate = f64::from(jobs) / seconds;
+    Ok(format!(
+        "{jobs} no-op jobs, {workers} workers x {} concurrent: {seconds:.2} s, {rate:.0} jobs/s; baseline {baseline:.0} single-row commits/s from {workers} connections; ratio {:.2}",
+        config.jobs.concurrency,
+        rate / baseline
+    ))
+}
+
+/// Single-row updates per second, one commit each, from `connections` connections in parallel.
+async fn commit_baseline(pool: &sqlx::PgPool, rows: u32, connections: u32) -> Result<f64, crate::error::AppError> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS io_bench_commit (id integer PRIMARY KEY, done boolean NOT NULL DEFAULT false)").execute(pool).await?;
+    sqlx::query("TRUNCATE io_bench_commit").execute(pool).await?;
+    sqlx::query("INSERT INTO io_bench_commit (id) SELECT generate_series(1, $1)").bind(rows as i32).execute(pool).await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut id = c as i32 + 1;
+            while id <= rows as i32 {
+                sqlx::query("UPDATE io_bench_commit SET done = true WHERE id = $1").bind(id).execute(&pool).await?;
+                id += connections as i32;
+            }
+            Ok::<(), sqlx::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| crate::error::AppError::Internal(e.to_string()))??;
+    }
+    let rate = f64::from(rows) / started.elapsed().as_secs_f64();
+    sqlx::query("DROP TABLE io_bench_commit").execute(pool).await?;
+    Ok(rate)
+}

@@ -2,12 +2,15 @@
 //! Every query that reads tenant data takes the org id.
 
 pub mod audit;
+pub mod jobs;
 pub mod kpi;
 pub mod logins;
 pub mod metrics;
 pub mod models;
 pub mod recommendations;
+pub mod retention;
 pub mod orgs;
+pub mod patterns;
 pub mod users;
 
 use std::time::Duration;

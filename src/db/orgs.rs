@@ -34,3 +34,8 @@ pub async fn upsert(
     .fetch_one(conn)
     .await
 }
+
+/// Every org, by slug (work that spans orgs: warm-up, reviews).
+pub async fn all(pool: &PgPool) -> Result<Vec<OrgRow>, sqlx::Error> {
+    sqlx::query_as::<_, OrgRow>("SELECT id, slug, name FROM io_org ORDER BY slug").fetch_all(pool).await
+}

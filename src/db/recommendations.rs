@@ -294,3 +294,35 @@ pub async fn metrics(pool: &PgPool, org_id: Uuid, visible: Option<&VisibleMetric
     let sql = format!("SELECT DISTINCT r.metric_key FROM io_recommendation r WHERE r.org_id = $1 AND {} ORDER BY 1", visible_sql(2, 3));
     sqlx::query_scalar(&sql).bind(org_id).bind(visible.map(|v| &v.full)).bind(visible.map(|v| &v.totals)).fetch_all(pool).await
 }
+
+/// One stored anomaly finding as a pattern review counts it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnomalyFinding {
+    pub metric_key: String,
+    pub dimensions: Vec<(String, String)>,
+    pub day: chrono::NaiveDate,
+    pub severity: Severity,
+}
+
+/// The org's anomaly findings on days in `[from, to]`, except dismissed ones (a reviewer said
+/// they were nothing).
+pub async fn anomaly_findings(pool: &PgPool, org_id: Uuid, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<AnomalyFinding>, sqlx::Error> {
+    let rows: Vec<(String, serde_json::Value, chrono::NaiveDate, String)> = sqlx::query_as(
+        "SELECT metric_key, evidence -> 'dimensions', (evidence ->> 'period_end')::date AS day, severity
+         FROM io_recommendation
+         WHERE org_id = $1 AND category = 'anomaly' AND status <> 'dismissed'
+           AND (evidence ->> 'period_end')::date BETWEEN $2 AND $3
+         ORDER BY day",
+    )
+    .bind(org_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(metric_key, dims, day, severity)| {
+            let dimensions: Vec<(String, String)> = serde_json::from_value(dims).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Ok(AnomalyFinding { metric_key, dimensions, day, severity: Severity::parse(&severity).ok_or_else(|| bad("severity", &severity))? })
+        })
+        .collect()
+}

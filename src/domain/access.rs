@@ -31,7 +31,7 @@ impl Role {
         use Capability::*;
         match capability {
             ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations => true,
-            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels => self == Role::Admin,
+            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs => self == Role::Admin,
         }
     }
 }
@@ -51,6 +51,8 @@ pub enum Capability {
     DecideRecommendations,
     /// Register versions, activate, deprecate, run.
     ManageModels,
+    /// See the job queue and schedules; retry or cancel a job.
+    ManageJobs,
 }
 
 /// The seeds' VISIBILITY levels, set per metric.
@@ -148,6 +150,7 @@ mod tests {
             assert!(role.can(Capability::ViewRecommendations));
             assert_eq!(role.can(Capability::DecideRecommendations), role == Role::Admin);
             assert_eq!(role.can(Capability::ManageModels), role == Role::Admin);
+            assert_eq!(role.can(Capability::ManageJobs), role == Role::Admin);
         }
         assert_eq!(Role::parse("root"), None);
     }

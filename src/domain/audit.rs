@@ -23,6 +23,8 @@ pub enum AuditAction {
     ModelActivated,
     ModelDeprecated,
     ModelExecuted,
+    JobRetried,
+    JobCancelled,
 }
 
 text_enum!(AuditAction {
@@ -40,10 +42,12 @@ text_enum!(AuditAction {
     AuditAction::ModelActivated => "model_activated",
     AuditAction::ModelDeprecated => "model_deprecated",
     AuditAction::ModelExecuted => "model_executed",
+    AuditAction::JobRetried => "job_retried",
+    AuditAction::JobCancelled => "job_cancelled",
 });
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -58,6 +62,8 @@ impl AuditAction {
         AuditAction::ModelActivated,
         AuditAction::ModelDeprecated,
         AuditAction::ModelExecuted,
+        AuditAction::JobRetried,
+        AuditAction::JobCancelled,
     ];
 
     pub fn label(self) -> &'static str {
@@ -76,6 +82,8 @@ impl AuditAction {
             AuditAction::ModelActivated => "Model activated",
             AuditAction::ModelDeprecated => "Model deprecated",
             AuditAction::ModelExecuted => "Model run",
+            AuditAction::JobRetried => "Job retried",
+            AuditAction::JobCancelled => "Job cancelled",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod access;
 pub mod audit;
 pub mod date;
 pub mod dimension;
+pub mod jobs;
 pub mod measure;
 pub mod models;
 pub mod recommendations;

@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use super::{ExecQuery, ExecSummary};
 use crate::analytics::calendar::{period_containing, Granularity};
 
-/// How long a summary is reused; a new last day of data invalidates it at once.
+/// How long a summary is reused unless the environment says otherwise
+/// (`board_cache_ttl_seconds`); a new last day of data invalidates it at once.
 pub const TTL: Duration = Duration::from_secs(60);
 
 /// Org and role: what a summary holds depends on what the role may see.
@@ -24,9 +25,16 @@ type Entry = (Instant, NaiveDate, ExecSummary);
 /// Most summaries held; the oldest is dropped to make room.
 pub const MAX_ENTRIES: usize = 256;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ExecCache {
     entries: Arc<Mutex<HashMap<Key, Entry>>>,
+    ttl: Duration,
+}
+
+impl Default for ExecCache {
+    fn default() -> Self {
+        ExecCache::with_ttl(TTL)
+    }
 }
 
 fn key(viewer: Viewer, query: &ExecQuery) -> Key {
@@ -34,17 +42,21 @@ fn key(viewer: Viewer, query: &ExecQuery) -> Key {
 }
 
 impl ExecCache {
+    pub fn with_ttl(ttl: Duration) -> ExecCache {
+        ExecCache { entries: Arc::default(), ttl }
+    }
+
     /// The cached summary for `org` and `query` if it is younger than the TTL and was built from
     /// data ending on `as_of`.
     pub fn get(&self, viewer: Viewer, query: &ExecQuery, as_of: NaiveDate) -> Option<ExecSummary> {
         let entries = self.entries.lock().ok()?;
         let (built, data_end, summary) = entries.get(&key(viewer, query))?;
-        (built.elapsed() < TTL && *data_end == as_of).then(|| ExecSummary { query: query.clone(), ..summary.clone() })
+        (built.elapsed() < self.ttl && *data_end == as_of).then(|| ExecSummary { query: query.clone(), ..summary.clone() })
     }
 
     pub fn put(&self, viewer: Viewer, query: &ExecQuery, summary: &ExecSummary) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, (built, _, _)| built.elapsed() < TTL);
+            entries.retain(|_, (built, _, _)| built.elapsed() < self.ttl);
             while entries.len() >= MAX_ENTRIES {
                 let Some(oldest) = entries.iter().min_by_key(|(_, (built, _, _))| *built).map(|(k, _)| *k) else { break };
                 entries.remove(&oldest);

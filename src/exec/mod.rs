@@ -25,6 +25,13 @@ pub struct ExecQuery {
     pub period: Option<NaiveDate>,
 }
 
+impl Default for ExecQuery {
+    /// What `/exec` shows without parameters: the last complete month.
+    fn default() -> Self {
+        ExecQuery { grain: Granularity::Month, period: None }
+    }
+}
+
 impl ExecQuery {
     pub const GRAINS: [(Granularity, &'static str, &'static str); 3] =
         [(Granularity::Month, "month", "Month"), (Granularity::Quarter, "quarter", "Quarter"), (Granularity::Year, "year", "Year")];

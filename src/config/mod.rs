@@ -7,6 +7,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+pub mod jobs;
+
+pub use jobs::{EnvProfile, JobsConfig};
+
 /// Where the app runs; mirrors the seeds' ENVIRONMENT enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -47,6 +51,16 @@ pub struct Config {
     pub auth: AuthConfig,
     pub access: crate::auth::AccessPolicy,
     pub analytics: crate::analytics::AnalyticsConfig,
+    pub jobs: JobsConfig,
+    /// The chosen environment's profile (`[env.NAME]` over the seeds' defaults).
+    pub profile: EnvProfile,
+}
+
+impl Config {
+    /// `offline` runs no jobs at all: no workers, no scheduler.
+    pub fn runs_jobs(&self) -> bool {
+        self.environment != Environment::Offline
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +177,10 @@ struct RawConfig {
     access: crate::auth::AccessPolicy,
     #[serde(default)]
     analytics: crate::analytics::AnalyticsConfig,
+    #[serde(default)]
+    jobs: JobsConfig,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, jobs::RawEnvProfile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -271,6 +289,10 @@ impl Config {
         raw.analytics.validate().map_err(file_err)?;
         raw.auth.validate().map_err(file_err)?;
         raw.access.validate().map_err(file_err)?;
+        raw.jobs.validate().map_err(file_err)?;
+        let longest_window = raw.analytics.patterns.windows().iter().map(|(_, w)| w.window_days).max().unwrap_or(0);
+        let mut profiles = jobs::profiles(raw.env, longest_window).map_err(file_err)?;
+        let profile = profiles.remove(environment.as_str()).ok_or_else(|| file_err(format!("no profile for {}", environment.as_str())))?;
         let mut auth = raw.auth;
         auth.secure_cookie = Some(auth.secure_cookie.unwrap_or(matches!(environment, Environment::Staging | Environment::Prod)));
 
@@ -285,6 +307,8 @@ impl Config {
             },
             auth,
             access: raw.access,
+            jobs: raw.jobs,
+            profile,
         })
     }
 }
