@@ -69,3 +69,9 @@ ALTER TABLE io_audit_event ADD CONSTRAINT io_audit_event_action_check CHECK (act
     'model_registered', 'model_activated', 'model_deprecated', 'model_executed',
     'job_retried', 'job_cancelled'
 ));
+
+-- A model runs once at a time; a run left `running` by a worker that died is failed by the next
+-- run of that model or by a worker's periodic sweep once it is older than the run time limit.
+UPDATE io_model_execution SET status = 'failed', error = 'left running by an earlier version', finished_at = now()
+WHERE status = 'running';
+CREATE UNIQUE INDEX io_model_execution_one_running ON io_model_execution (model_id) WHERE status = 'running';

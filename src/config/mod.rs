@@ -358,9 +358,35 @@ mod tests {
 
     #[test]
     fn the_shipped_leptos_toml_is_valid() {
-        let text = include_str!("../Leptos.toml");
+        let text = include_str!("../../Leptos.toml");
         let config = parse(text).expect("Leptos.toml in the repo must parse");
         assert_eq!(config.server.address.port(), 3000);
+    }
+
+    #[test]
+    fn environment_profiles_take_the_seeds_defaults_and_check_their_invariants() {
+        let prod = parse("environment = \"prod\"").expect("valid");
+        assert_eq!((prod.profile.aggregated_retention_days, prod.profile.pattern_retention_days, prod.profile.export_max_rows), (3650, 1825, 50_000));
+        assert!(prod.profile.scheduled_jobs.contains(&"pattern_review_yearly".to_string()));
+        let dev = parse("").expect("valid");
+        assert_eq!((dev.profile.aggregated_retention_days, dev.profile.board_cache_ttl_seconds, dev.profile.exports_per_user), (90, 60, 5));
+        let offline = parse("environment = \"offline\"").expect("valid");
+        assert!(!offline.runs_jobs());
+        let text = parse("[env.prod]\nraw_retention_days = 365").unwrap_err().to_string();
+        assert!(text.contains("env.prod.raw_retention_days") && text.contains("730"), "{text}");
+        let text = parse("[env.offline]\nscheduled_jobs = [\"retention\"]").unwrap_err().to_string();
+        assert!(text.contains("offline runs no jobs"), "{text}");
+        let text = parse("[env.qa]\nexport_max_rows = 5").unwrap_err().to_string();
+        assert!(text.contains("[env.qa]"), "{text}");
+        let text = parse("[env.dev]\nscheduled_jobs = [\"daily_load\"]").unwrap_err().to_string();
+        assert!(text.contains("daily_load"), "{text}");
+        let text = parse("[jobs.schedules]\ncache_warmup = \"every 15 minutes\"").unwrap_err().to_string();
+        assert!(text.contains("jobs.schedules.cache_warmup"), "{text}");
+        let text = parse("[jobs]\nbackoff_cap_seconds = 1\nbackoff_base_seconds = 10").unwrap_err().to_string();
+        assert!(text.contains("backoff_cap_seconds"), "{text}");
+        assert_eq!(prod.jobs.backoff_secs(1), 10.0);
+        assert_eq!(prod.jobs.backoff_secs(3), 40.0);
+        assert_eq!(prod.jobs.backoff_secs(40), 3600.0);
     }
 
     #[test]

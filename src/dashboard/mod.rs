@@ -350,6 +350,8 @@ pub struct DashboardData {
     /// Sentences for the text summaries, all from `analytics::narrative`.
     pub trend_summary: String,
     pub breakdown_summary: String,
+    /// Recurring patterns of this metric (newest first) from the pattern reviews.
+    pub recurring: Vec<crate::patterns::RecurringPattern>,
 }
 
 #[cfg(test)]

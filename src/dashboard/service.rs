@@ -140,7 +140,9 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         None => format!("{} by day for the selected {}.", metric.label, breadcrumb.iter().skip(1).map(|c| c.label.as_str()).collect::<Vec<_>>().join(" / ")),
     };
 
+    let recurring = crate::patterns::service::recurring(pool, scope, Some(std::slice::from_ref(&metric.key)), 10).await?;
     Ok(DashboardData {
+        recurring,
         org_name: scope.org_name.clone(),
         anonymised,
         as_of,

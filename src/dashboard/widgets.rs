@@ -90,6 +90,7 @@ pub fn TrendWidget(data: DashboardData) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             })}
+            <crate::patterns::page::RecurringPatterns patterns=data.recurring.clone() heading="Recurring for this metric"/>
         </section>
     }
 }

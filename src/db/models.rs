@@ -175,6 +175,26 @@ pub async fn start_execution(pool: &PgPool, org_id: Uuid, model_id: Uuid, input_
     .await
 }
 
+/// Fails runs still `running` after `older_than_secs` (of one model, or of every model): their
+/// worker died or they were abandoned. Returns how many.
+pub async fn fail_stale_runs(pool: &PgPool, model_id: Option<Uuid>, older_than_secs: f64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE io_model_execution SET status = 'failed', finished_at = now(),
+                error = 'the run stopped without finishing (its worker died or it passed the time limit)'
+         WHERE status = 'running' AND ($1::uuid IS NULL OR model_id = $1) AND started_at < now() - make_interval(secs => $2)",
+    )
+    .bind(model_id)
+    .bind(older_than_secs)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Whether `err` is the "one running run per model" rule.
+pub fn is_already_running(err: &sqlx::Error) -> bool {
+    err.as_database_error().and_then(|e| e.constraint()) == Some("io_model_execution_one_running")
+}
+
 pub async fn finish_execution(
     conn: &mut PgConnection,
     id: Uuid,

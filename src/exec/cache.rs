@@ -95,6 +95,7 @@ mod tests {
             what_changed: Vec::new(),
             anomalies: Vec::new(),
             open_recommendations: None,
+            recurring: Vec::new(),
         }
     }
 

@@ -104,6 +104,8 @@ pub struct ExecSummary {
     pub anomalies: Vec<LinkedFact>,
     /// `None` until recommendations exist (issue 6).
     pub open_recommendations: Option<u32>,
+    /// Recurring patterns the reviews found on the metrics the viewer may see, newest first.
+    pub recurring: Vec<crate::patterns::RecurringPattern>,
 }
 
 #[cfg(test)]

@@ -89,6 +89,7 @@ fn ExecBody(data: ExecSummary) -> impl IntoView {
             <section class="widget" aria-labelledby="anomalies-title">
                 <h2 id="anomalies-title">"Open anomalies"</h2>
                 <FactList facts=data.anomalies.clone() empty="No anomalous days in this period." testid="open-anomalies"/>
+                <crate::patterns::page::RecurringPatterns patterns=data.recurring.clone() heading="Recurring"/>
                 <p class="hint" data-testid="open-recommendations">
                     {match data.open_recommendations {
                         Some(n) => view! { <a href="/recommendations">{format!("{n} open recommendation(s) to review")}</a> }.into_any(),

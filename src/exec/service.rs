@@ -8,12 +8,11 @@ use sqlx::PgPool;
 
 use super::{ExecCard, ExecQuery, ExecSummary, LinkedFact};
 use crate::analytics::aggregate::aggregate_window;
-use crate::analytics::anomaly::{score_series, Severity};
 use crate::analytics::calendar::{aggregate_by, period_containing, previous_period, same_period_last_year, Period};
 use crate::analytics::delta::delta;
 use crate::analytics::drivers::{decompose, DriverBreakdown, SliceTotals};
 use crate::analytics::narrative::{metric_facts, Fact, FactInputs, MetricRef};
-use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
+use crate::analytics::{Aggregation, DailyValue};
 use crate::auth::server::Scope;
 use crate::auth::MetricAccess;
 use crate::domain::access::MetricAccessMap;
@@ -21,6 +20,7 @@ use crate::dashboard::DashboardQuery;
 use crate::db;
 use crate::db::kpi::DimensionFilter;
 use crate::db::metrics::{MetricDef, MetricKind};
+use crate::domain::recommendations::{Category, Recommendation, RecommendationFilter, RecommendationStatus};
 use crate::error::AppError;
 use crate::domain::Dimension;
 
@@ -38,15 +38,20 @@ pub async fn cached_exec_summary(
     cache: &super::cache::ExecCache,
     scope: &Scope,
     query: &ExecQuery,
-    config: &AnalyticsConfig,
 ) -> Result<ExecSummary, AppError> {
     // Keyed by role too: what a summary holds depends on what the role may see.
     let key = (scope.org_id, scope.role);
     let as_of = db::kpi::latest_day(pool, scope.org_id).await?;
     let mut summary = match as_of.and_then(|day| cache.get(key, query, day)) {
-        Some(hit) => hit,
+        // Decisions change which anomalies are open at any moment: they are never served from the cache.
+        Some(mut hit) => {
+            let current = Period { start: hit.period_start, end: hit.period_end, label: hit.period_label.clone() };
+            let kpis: Vec<String> = hit.cards.iter().map(|c| c.metric_key.clone()).collect();
+            hit.anomalies = stored_anomalies(pool, scope, &current, &kpis).await?;
+            hit
+        }
         None => {
-            let built = exec_summary(pool, scope, query, config).await?;
+            let built = exec_summary(pool, scope, query).await?;
             cache.put(key, query, &built);
             built
         }
@@ -59,7 +64,7 @@ pub async fn cached_exec_summary(
 
 /// Restricted metrics the role may not see are left out; anonymised ones keep their totals but
 /// get no driver breakdown.
-pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, config: &AnalyticsConfig) -> Result<ExecSummary, AppError> {
+pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery) -> Result<ExecSummary, AppError> {
     let (metrics, access) = scope.metrics(pool, MetricKind::Kpi).await?;
     let as_of = db::kpi::latest_day(pool, scope.org_id)
         .await?
@@ -94,7 +99,6 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, confi
 
     let window = |series: &[DailyValue], p: &Period, rule: Aggregation| aggregate_window(series, p.start, p.end, rule).value;
     let mut cards = Vec::new();
-    let mut anomalies: Vec<(f64, LinkedFact)> = Vec::new();
     for m in &metrics {
         let series = by_metric.remove(&m.key).unwrap_or_default();
         let now = window(&series, &current, m.aggregation);
@@ -109,22 +113,7 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, confi
             history: aggregate_by(&sparkline_days, grain, m.aggregation),
             dashboard_href: DashboardQuery::range_href(&m.key, current.start, current.end, DimensionFilter::default()),
         });
-        let scored = score_series(&series, &config.anomaly);
-        let flagged: Vec<_> = scored
-            .into_iter()
-            .filter(|s| s.date >= current.start && s.date <= current.end && s.severity >= Some(Severity::Warning))
-            .collect();
-        let facts = metric_facts(&FactInputs { metric: metric_ref(m), change: None, drivers: &[], anomalies: &flagged, trend: None, forecast: None });
-        // The facts come latest first; each is paired with its own score by date, not by position.
-        for fact in facts {
-            let Fact::Anomaly { date, .. } = fact else { continue };
-            let size = flagged.iter().find(|s| s.date == date).and_then(|s| s.score).map_or(0.0, f64::abs);
-            let from = (date - Duration::days(14)).max(history_start);
-            let to = (date + Duration::days(7)).min(as_of);
-            anomalies.push((size, LinkedFact { sentence: fact.sentence(), href: DashboardQuery::range_href(&m.key, from, to, DimensionFilter::default()), fact }));
-        }
     }
-    anomalies.sort_by(|a, b| b.0.total_cmp(&a.0));
 
     let what_changed = what_changed(pool, scope, &access, &metrics, &cards, &current, &previous).await?;
     let mut choices = Vec::new();
@@ -145,9 +134,45 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery, confi
         choices,
         cards,
         what_changed,
-        anomalies: anomalies.into_iter().take(MAX_ANOMALIES).map(|a| a.1).collect(),
+        anomalies: stored_anomalies(pool, scope, &current, &metrics.iter().map(|m| m.key.clone()).collect::<Vec<_>>()).await?,
+        recurring: crate::patterns::service::recurring(pool, scope, None, MAX_RECURRING).await?,
         open_recommendations: None,
     })
+}
+
+/// Recurring patterns listed at most.
+const MAX_RECURRING: i64 = 6;
+
+/// The open anomaly findings on the board's KPIs in the period that the viewer may see, most
+/// severe and largest first: what the models stored and nobody has accepted or dismissed yet.
+async fn stored_anomalies(pool: &PgPool, scope: &Scope, period: &Period, kpis: &[String]) -> Result<Vec<LinkedFact>, AppError> {
+    let visible = crate::recommendations::service::visible_metrics(pool, scope).await?;
+    let filter = RecommendationFilter { status: Some(RecommendationStatus::Open), category: Some(Category::Anomaly), ..RecommendationFilter::default() };
+    let mut items: Vec<Recommendation> = db::recommendations::list_visible(pool, scope.org_id, &filter, None, 500, Some(&visible))
+        .await?
+        .into_iter()
+        .filter(|r| r.evidence.period_end >= period.start && r.evidence.period_end <= period.end && kpis.contains(&r.evidence.metric_key))
+        .collect();
+    items.sort_by(|a, b| b.severity.cmp(&a.severity).then(relative_miss(b).total_cmp(&relative_miss(a))));
+    Ok(items.into_iter().take(MAX_ANOMALIES).map(anomaly_fact).collect())
+}
+
+fn relative_miss(r: &Recommendation) -> f64 {
+    match (r.evidence.observed, r.evidence.expected) {
+        (Some(o), Some(e)) if e != 0.0 => ((o - e) / e).abs(),
+        _ => 0.0,
+    }
+}
+
+/// A stored finding as a board fact: the slice goes in the label ("Revenue in EMEA").
+fn anomaly_fact(r: Recommendation) -> LinkedFact {
+    let e = r.evidence;
+    let slice: Vec<&str> = e.dimensions.iter().map(|(_, v)| v.as_str()).collect();
+    let label = if slice.is_empty() { e.metric_label.clone() } else { format!("{} in {}", e.metric_label, slice.join(" / ")) };
+    let (observed, expected) = (e.observed.unwrap_or(0.0), e.expected.unwrap_or(0.0));
+    let (band_low, band_high) = e.band.unwrap_or((expected, expected));
+    let fact = Fact::Anomaly { metric: MetricRef { key: e.metric_key, label, unit: e.unit }, date: e.period_end, observed, expected, band_low, band_high, severity: r.severity };
+    LinkedFact { sentence: fact.sentence(), href: e.chart_href, fact }
 }
 
 fn metric_ref(m: &MetricDef) -> MetricRef {

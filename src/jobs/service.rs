@@ -37,12 +37,12 @@ pub async fn data_changed(conn: &mut PgConnection, org_id: Uuid, config: &Config
 
 /// An admin's "run now": queues the model's run (one per model at a time) and audits the request
 /// in the same transaction. The run itself is recorded in the model's history when it happens.
-pub async fn request_model_run(pool: &PgPool, p: &Principal, model_id: Uuid, config: &Config) -> Result<JobSummary, AppError> {
+pub async fn request_model_run(pool: &PgPool, p: &Principal, model_id: Uuid, config: &Config) -> Result<(JobSummary, String), AppError> {
     let model = db::models::by_id(pool, p.org_id, model_id).await?.ok_or_else(|| AppError::NotFound("model".into()))?;
     if model.status != crate::domain::models::ModelStatus::Active {
         return Err(AppError::Conflict(format!("{} v{} is {}; activate it before running it", model.name, model.version, model.status.as_str())));
     }
-    let job = NewJob {
+    let new_job = NewJob {
         payload: json!({ "model_id": model_id, "requested_by": p.email }),
         max_attempts: config.jobs.max_attempts as i32,
         dedupe_key: Some(format!("model:{model_id}")),
@@ -50,11 +50,11 @@ pub async fn request_model_run(pool: &PgPool, p: &Principal, model_id: Uuid, con
         ..NewJob::new(JobKind::ModelRun, Some(p.org_id))
     };
     let mut tx = pool.begin().await?;
-    let id = db::jobs::enqueue(&mut tx, &job).await?.id();
+    let id = db::jobs::enqueue(&mut tx, &new_job).await?.id();
     let target = format!("{} v{}", model.name, model.version);
     db::audit::record(&mut tx, p.audit(AuditAction::ModelExecuted, &target, json!({ "job_id": id, "queued": true }))).await?;
     tx.commit().await?;
-    db::jobs::by_id(pool, p.org_id, id).await?.ok_or_else(|| AppError::NotFound("job".into()))
+    Ok((job(pool, p, id).await?, target))
 }
 
 pub async fn page(pool: &PgPool, p: &Principal, status: Option<JobStatus>, config: &Config) -> Result<JobsPage, AppError> {
@@ -99,7 +99,7 @@ pub async fn warm_board_cache(pool: &PgPool, cache: &ExecCache, config: &Config)
         }
         for role in Role::ALL {
             let scope = Scope::for_org(pool, &org.slug, role, &config.access).await?;
-            crate::exec::service::cached_exec_summary(pool, cache, &scope, &ExecQuery::default(), &config.analytics).await?;
+            crate::exec::service::cached_exec_summary(pool, cache, &scope, &ExecQuery::default()).await?;
             warmed += 1;
         }
     }

@@ -50,6 +50,10 @@ impl Worker {
                 if let Err(err) = db::jobs::reap_expired(&self.ctx.pool).await {
                     tracing::warn!(error = %err, "returning expired jobs");
                 }
+                let stale = crate::models::service::STALE_RUN.as_secs_f64();
+                if let Err(err) = db::models::fail_stale_runs(&self.ctx.pool, None, stale).await {
+                    tracing::warn!(error = %err, "failing abandoned model runs");
+                }
                 last_reap = Some(tokio::time::Instant::now());
             }
             let free = capacity.saturating_sub(running.len());

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{ExecutionSummary, ModelSummary, ModelsPage};
+use super::{ModelSummary, ModelsPage};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -73,8 +73,10 @@ pub async fn change_model_status(model_id: String, action: String) -> Result<Mod
     )
 }
 
+/// Queues a run of the model (one per model at a time); returns the job and the model's name.
+/// The page follows the job until it ends.
 #[server(endpoint = "models_run")]
-pub async fn run_model(model_id: String) -> Result<ExecutionSummary, AppError> {
+pub async fn run_model(model_id: String) -> Result<(crate::domain::jobs::JobSummary, String), AppError> {
     use crate::auth::server::authorize;
     use crate::auth::Capability;
     use crate::error::with_status;
@@ -85,7 +87,7 @@ pub async fn run_model(model_id: String) -> Result<ExecutionSummary, AppError> {
             let principal = authorize(Capability::ManageModels)?;
             let id = parse_id(&model_id)?;
             let state = AppState::current()?;
-            super::service::run_now(&state.pool, &principal, id, &state.config.analytics).await
+            crate::jobs::service::request_model_run(&state.pool, &principal, id, &state.config).await
         }
         .await,
     )

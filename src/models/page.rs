@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::api::{list_models, ChangeModelStatus, RegisterModelVersion, RunModel};
-use super::{ExecutionStatus, ModelStatus, ModelSummary, ModelsPage};
+use super::{ModelStatus, ModelSummary, ModelsPage};
+use crate::domain::jobs::{JobStatus, JobSummary};
+use crate::jobs::api::job_status;
 use crate::ui::ErrorPanel;
 
 #[component]
@@ -14,19 +16,51 @@ pub fn ModelsAdminPage() -> impl IntoView {
     let status = ServerAction::<ChangeModelStatus>::new();
     let register = ServerAction::<RegisterModelVersion>::new();
     let run = ServerAction::<RunModel>::new();
+    // The queued run the page follows, and a tick that re-reads it while it is not finished.
+    let following = RwSignal::new(None::<(String, String)>);
+    let tick = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok((job, label))) = run.value().get() {
+            following.set(Some((job.id.to_string(), label)));
+        }
+    });
+    Effect::new(move |previous: Option<Option<leptos::leptos_dom::helpers::IntervalHandle>>| {
+        if let Some(Some(handle)) = previous {
+            handle.clear();
+        }
+        set_interval_with_handle(move || if following.get_untracked().is_some() { tick.update(|t| *t += 1) }, std::time::Duration::from_secs(1)).ok()
+    });
+    let followed = Resource::new(move || (following.get(), tick.get()), |(job, _)| async move {
+        match job {
+            Some((id, label)) => Some((job_status(id).await, label)),
+            None => None,
+        }
+    });
     let data = Resource::new(move || (status.version().get(), register.version().get(), run.version().get()), |_| list_models());
+    Effect::new(move |_| {
+        if let Some(Some((Ok(job), _))) = followed.get() {
+            if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
+                following.set(None);
+                data.refetch();
+            }
+        }
+    });
+    let run_message = move || -> Option<Result<String, String>> {
+        if let Some(Err(e)) = run.value().get() {
+            return Some(Err(e.to_string()));
+        }
+        followed.get().flatten().map(|(job, label)| match job {
+            Ok(job) => run_text(&job, &label),
+            Err(e) => Err(e.to_string()),
+        })
+    };
     let outcome = move || {
-        let failed = |r: Option<Result<String, crate::error::AppError>>| r.map(|r| r.map_err(|e| e.to_string()));
-        failed(run.value().get().map(|r| r.map(|e| match e.status {
-            ExecutionStatus::Failed => format!("{} v{} failed: {}", e.model_name, e.model_version, e.error.unwrap_or_default()),
-            _ => format!("{} v{} ran in {} ms: {}", e.model_name, e.model_version, e.duration_ms.unwrap_or(0), e.result_text()),
-        })))
-        .or_else(|| failed(status.value().get().map(|r| r.map(|m| format!("{} v{} is now {}.", m.name, m.version, m.status.as_str())))))
+        run_message().or_else(|| status.value().get().map(|r| r.map(|m| format!("{} v{} is now {}.", m.name, m.version, m.status.as_str())).map_err(|e| e.to_string())))
     };
     view! {
         <Title text="Models · InsightOps"/>
         <h1>"Models"</h1>
-        <p class="page-intro">"Each model runs code from the analytics module with the config of its active version. Runs raise recommendations; the same finding is never raised twice."</p>
+        <p class="page-intro">"Each model runs code from the analytics module with the config of its active version. Runs raise recommendations; the same finding is never raised twice. \"Run now\" queues a run; it also runs by itself after new data arrives."</p>
         {move || outcome().map(|r| match r {
             Ok(text) => view! { <p class="form-ok" role="status" data-testid="model-message">{text}</p> }.into_any(),
             Err(text) => view! { <p class="form-error" role="alert" data-testid="model-message">{text}</p> }.into_any(),
@@ -37,6 +71,18 @@ pub fn ModelsAdminPage() -> impl IntoView {
                 Err(error) => view! { <ErrorPanel error/> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// A followed run in words: queued, running, how it ended.
+fn run_text(job: &JobSummary, label: &str) -> Result<String, String> {
+    let progress: serde_json::Value = serde_json::from_str(&job.progress).unwrap_or_default();
+    match job.status {
+        JobStatus::Queued => Ok(format!("{label}: queued (attempt {} of {})…", job.attempts + 1, job.max_attempts)),
+        JobStatus::Running => Ok(format!("{label}: running…")),
+        JobStatus::Succeeded if progress["status"] == "failed" => Err(format!("{label} failed: {}", progress["result"].as_str().unwrap_or_default())),
+        JobStatus::Succeeded => Ok(format!("{label} ran in {} ms: {}", progress["duration_ms"].as_i64().unwrap_or(0), progress["result"].as_str().unwrap_or_default())),
+        JobStatus::Failed | JobStatus::Cancelled => Err(format!("{label} did not run: {}", job.last_error.clone().unwrap_or_else(|| job.status.as_str().to_string()))),
     }
 }
 

@@ -58,6 +58,9 @@ pub async fn change_status(pool: &PgPool, p: &Principal, model_id: Uuid, action:
 /// A run still going after this long is stopped and recorded as failed, never left `running`.
 pub const MAX_RUN_TIME: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// A run `running` for longer than this has no one left to finish it.
+pub const STALE_RUN: std::time::Duration = std::time::Duration::from_secs(MAX_RUN_TIME.as_secs() + 60);
+
 /// Counts of what a run did to the recommendation queue.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RunCounts {
@@ -75,7 +78,13 @@ pub async fn execute(pool: &PgPool, org_id: Uuid, model_id: Uuid, triggered_by: 
     if model.status != ModelStatus::Active {
         return Err(AppError::Conflict(format!("{} v{} is {}; activate it before running it", model.name, model.version, model.status.as_str())));
     }
-    let execution = db::models::start_execution(pool, org_id, model.id, &json!({ "config": model.config }), triggered_by).await?;
+    db::models::fail_stale_runs(pool, Some(model.id), STALE_RUN.as_secs_f64()).await?;
+    let execution = match db::models::start_execution(pool, org_id, model.id, &json!({ "config": model.config }), triggered_by).await {
+        Err(e) if db::models::is_already_running(&e) => {
+            return Err(AppError::Conflict(format!("{} v{} is already running; one run at a time", model.name, model.version)))
+        }
+        other => other?,
+    };
     let run = tokio::time::timeout(MAX_RUN_TIME, builtin::run(pool, org_id, model.implementation, &model.config, analytics));
     let ran = run.await.unwrap_or_else(|_| Err(AppError::Internal(format!("the run exceeded its time limit of {} s", MAX_RUN_TIME.as_secs()))));
     let outcome = match ran {
@@ -126,16 +135,6 @@ async fn apply(pool: &PgPool, org_id: Uuid, execution: Uuid, actor: &str, model_
     }
     tx.commit().await?;
     Ok(counts)
-}
-
-/// An admin's "run now": the run, and an audit event saying who ran what and what it did.
-pub async fn run_now(pool: &PgPool, p: &Principal, model_id: Uuid, analytics: &AnalyticsConfig) -> Result<ExecutionSummary, AppError> {
-    let run = execute(pool, p.org_id, model_id, &p.email, analytics).await?;
-    let target = format!("{} v{}", run.model_name, run.model_version);
-    let detail = json!({ "execution_id": run.id, "status": run.status.as_str(), "result": run.result_text() });
-    let mut conn = pool.acquire().await?;
-    db::audit::record(&mut conn, p.audit(AuditAction::ModelExecuted, &target, detail)).await?;
-    Ok(run)
 }
 
 /// Runs every active model of the org (the seed does this so the demo has a review queue).

@@ -62,6 +62,12 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
     insightops::models::service::execute(&pool, acme, model, "test", &insightops::analytics::AnalyticsConfig::default()).await.expect("run");
     let (item, version): (Uuid, i32) = sqlx::query_as("SELECT id, version FROM io_recommendation WHERE org_id = $1 LIMIT 1").bind(acme).fetch_one(&pool).await.expect("a recommendation");
     let decide_body = form(&[("items", &format!("{item}:{version}")), ("decision", "accept"), ("note", "")]);
+    let job: Uuid = sqlx::query_scalar("INSERT INTO io_job (kind, org_id, status, attempts, finished_at, last_error) VALUES ('detect', $1, 'failed', 5, now(), 'boom') RETURNING id")
+        .bind(acme)
+        .fetch_one(&pool)
+        .await
+        .expect("a failed job");
+    let job_body = |extra: &[(&str, &str)]| form(&[&[("job_id", job.to_string().as_str())][..], extra].concat());
     let model_body = |extra: (&str, &str)| form(&[("model_id", &model.to_string()), extra]);
     let config = r#"{ "lookback_days": 30, "min_severity": "critical", "dimensions": [], "metrics": [] }"#;
     let set_role_body = form(&[("user_id", &acme_manager.to_string()), ("role", "manager")]);
@@ -85,6 +91,9 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/models_register", model_body(("config", config)), [401, 403, 403, 200, 404]),
         ("/api/models_status", model_body(("action", "activate")), [401, 403, 403, 200, 404]),
         ("/api/models_run", model_body(("x", "")), [401, 403, 403, 200, 404]),
+        ("/api/admin_jobs", "query=".into(), [401, 403, 403, 200, 200]),
+        ("/api/admin_job", job_body(&[]), [401, 403, 403, 200, 404]),
+        ("/api/admin_job_change", job_body(&[("action", "cancel")]), [401, 403, 403, 200, 404]),
     ];
 
     // Forgetting to add a new server function to the matrix fails here.
@@ -99,7 +108,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         }
     }
     // Every admin mutation that went through is in the audit log, once.
-    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed"] {
+    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled"] {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM io_audit_event WHERE action = $1").bind(action).fetch_one(&pool).await.expect("count");
         assert_eq!(n, 1, "{action}");
     }
@@ -109,7 +118,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
     // Columns: board, manager, admin, admin of the other org.
-    let pages: [(&str, [u16; 4]); 8] = [
+    let pages: [(&str, [u16; 4]); 9] = [
         ("/", [200, 200, 200, 200]),
         ("/exec", [200, 200, 200, 200]),
         ("/dashboard?metric=revenue", [200, 200, 200, 200]),
@@ -118,6 +127,7 @@ async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool:
         ("/admin/audit", [403, 403, 200, 200]),
         ("/recommendations", [200, 200, 200, 200]),
         ("/admin/models", [403, 403, 200, 200]),
+        ("/admin/jobs", [403, 403, 200, 200]),
     ];
     let anonymous = Client::anonymous(&pool);
     for (page, expected) in pages {

@@ -161,10 +161,13 @@ async fn board_anomalies_link_to_the_days_they_describe(pool: PgPool) {
     use insightops::exec::service::exec_summary;
     use insightops::exec::ExecQuery;
     seed(&pool).await;
+    // The board lists the open anomaly findings the models stored, not a live rescoring.
+    let acme = insightops::db::orgs::by_slug(&pool, "acme").await.expect("query").expect("org").id;
+    insightops::models::service::run_active(&pool, acme, "test", &AnalyticsConfig::default()).await.expect("models run");
     let query = ExecQuery { grain: Granularity::Month, period: None };
-    let summary = exec_summary(&pool, &scope(&pool, "acme").await, &query, &AnalyticsConfig::default()).await.expect("summary");
+    let summary = exec_summary(&pool, &scope(&pool, "acme").await, &query).await.expect("summary");
     assert_eq!(summary.period_label, "2026-10");
-    assert!(!summary.anomalies.is_empty(), "the injected October anomalies show on the org totals");
+    assert!(!summary.anomalies.is_empty(), "the injected October anomalies show on the board");
     for linked in &summary.anomalies {
         let Fact::Anomaly { date, .. } = linked.fact else { panic!("not an anomaly fact: {:?}", linked.fact) };
         let link = DashboardQuery::from_query_string(linked.href.trim_start_matches("/dashboard?")).expect("a dashboard link");
@@ -172,4 +175,10 @@ async fn board_anomalies_link_to_the_days_they_describe(pool: PgPool) {
         assert!(from <= date && date <= to, "{date} outside {from}..{to}");
         assert!(linked.sentence.contains(&date.to_string()));
     }
+    // A dismissed finding leaves the board at once.
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM io_recommendation WHERE org_id = $1 AND status = 'open' AND category = 'anomaly'").bind(acme).fetch_one(&pool).await.expect("count");
+    assert!(open > 0);
+    sqlx::query("UPDATE io_recommendation SET status = 'dismissed' WHERE org_id = $1 AND category = 'anomaly'").bind(acme).execute(&pool).await.expect("dismiss");
+    let summary = exec_summary(&pool, &scope(&pool, "acme").await, &query).await.expect("summary");
+    assert!(summary.anomalies.is_empty(), "{:?}", summary.anomalies);
 }

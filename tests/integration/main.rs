@@ -9,6 +9,7 @@ mod detection;
 mod exec_overview;
 mod hardening;
 mod health;
+mod jobs;
 mod migrations;
 mod recommendations;
 mod seeding;
