@@ -61,9 +61,7 @@ impl Default for JobsConfig {
 
 impl JobsConfig {
     pub fn validate(&self) -> Result<(), String> {
-        let in_range = |key: &str, value: u32, range: std::ops::RangeInclusive<u32>| {
-            if range.contains(&value) { Ok(()) } else { Err(format!("`jobs.{key}` = {value} is out of range; allowed: {} to {}", range.start(), range.end())) }
-        };
+        let in_range = |key: &str, value: u32, range| super::in_range(&format!("jobs.{key}"), value, range);
         in_range("workers", self.workers, 0..=64)?;
         in_range("concurrency", self.concurrency, 1..=256)?;
         in_range("lease_seconds", self.lease_seconds, 5..=86_400)?;

@@ -118,11 +118,18 @@ impl Default for AuthConfig {
     }
 }
 
+/// `key` (e.g. `auth.max_failed_logins`) holds `value` within `range`, or the message says so.
+fn in_range(key: &str, value: u32, range: std::ops::RangeInclusive<u32>) -> Result<(), String> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("`{key}` = {value} is out of range; allowed: {} to {}", range.start(), range.end()))
+    }
+}
+
 impl AuthConfig {
     fn validate(&self) -> Result<(), String> {
-        let in_range = |key: &str, value: u32, range: std::ops::RangeInclusive<u32>| {
-            if range.contains(&value) { Ok(()) } else { Err(format!("`auth.{key}` = {value} is out of range; allowed: {} to {}", range.start(), range.end())) }
-        };
+        let in_range = |key: &str, value: u32, range| in_range(&format!("auth.{key}"), value, range);
         in_range("session_idle_minutes", self.session_idle_minutes, 5..=43_200)?;
         in_range("session_absolute_hours", self.session_absolute_hours, 1..=720)?;
         in_range("max_failed_logins", self.max_failed_logins, 1..=100)?;

@@ -16,40 +16,40 @@ pub fn ModelsAdminPage() -> impl IntoView {
     let status = ServerAction::<ChangeModelStatus>::new();
     let register = ServerAction::<RegisterModelVersion>::new();
     let run = ServerAction::<RunModel>::new();
-    // The queued run the page follows, and a tick that re-reads it while it is not finished.
+    let data = Resource::new(move || (status.version().get(), register.version().get(), run.version().get()), |_| list_models());
+    // The queued run the page follows (job id, model label) and its latest state, re-read every
+    // second in the browser until it ends; then the run history is reloaded.
     let following = RwSignal::new(None::<(String, String)>);
-    let tick = RwSignal::new(0u32);
+    let followed = RwSignal::new(None::<(Result<JobSummary, crate::error::AppError>, String)>);
     Effect::new(move |_| {
         if let Some(Ok((job, label))) = run.value().get() {
-            following.set(Some((job.id.to_string(), label)));
+            following.set(Some((job.id.to_string(), label.clone())));
+            followed.set(Some((Ok(job), label)));
         }
     });
     Effect::new(move |previous: Option<Option<leptos::leptos_dom::helpers::IntervalHandle>>| {
         if let Some(Some(handle)) = previous {
             handle.clear();
         }
-        set_interval_with_handle(move || if following.get_untracked().is_some() { tick.update(|t| *t += 1) }, std::time::Duration::from_secs(1)).ok()
-    });
-    let followed = Resource::new(move || (following.get(), tick.get()), |(job, _)| async move {
-        match job {
-            Some((id, label)) => Some((job_status(id).await, label)),
-            None => None,
-        }
-    });
-    let data = Resource::new(move || (status.version().get(), register.version().get(), run.version().get()), |_| list_models());
-    Effect::new(move |_| {
-        if let Some(Some((Ok(job), _))) = followed.get() {
-            if !matches!(job.status, JobStatus::Queued | JobStatus::Running) {
-                following.set(None);
-                data.refetch();
-            }
-        }
+        let poll = move || {
+            let Some((id, label)) = following.get_untracked() else { return };
+            leptos::task::spawn_local(async move {
+                let state = job_status(id).await;
+                let ended = state.as_ref().map_or(true, |j| !matches!(j.status, JobStatus::Queued | JobStatus::Running));
+                followed.set(Some((state, label)));
+                if ended {
+                    following.set(None);
+                    data.refetch();
+                }
+            });
+        };
+        set_interval_with_handle(poll, std::time::Duration::from_secs(1)).ok()
     });
     let run_message = move || -> Option<Result<String, String>> {
         if let Some(Err(e)) = run.value().get() {
             return Some(Err(e.to_string()));
         }
-        followed.get().flatten().map(|(job, label)| match job {
+        followed.get().map(|(job, label)| match job {
             Ok(job) => run_text(&job, &label),
             Err(e) => Err(e.to_string()),
         })
