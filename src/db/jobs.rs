@@ -128,48 +128,41 @@ pub enum Outcome {
     Failed { error: String, backoff_secs: f64 },
 }
 
-/// Ends a run `worker` holds; a job that asked for a rerun meanwhile is queued again as a new job.
-/// `false` when the worker no longer held it (its lease expired and it was taken over).
+/// Ends a run `worker` holds; a job that asked for a rerun meanwhile is queued again as a new job,
+/// in the same statement (one round trip per finished job). `false` when the worker no longer held
+/// it (its lease expired and it was taken over).
 pub async fn finish(pool: &PgPool, id: Uuid, worker: &str, outcome: &Outcome) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let ended: Option<(String, bool)> = match outcome {
-        Outcome::Succeeded(progress) => sqlx::query_as(
-            "UPDATE io_job SET status = 'succeeded', progress = $3, finished_at = now(), lease_until = NULL
-             WHERE id = $1 AND worker = $2 AND status = 'running' RETURNING status, rerun",
-        )
-        .bind(id)
-        .bind(worker)
-        .bind(progress)
-        .fetch_optional(&mut *tx)
-        .await?,
-        Outcome::Failed { error, backoff_secs } => sqlx::query_as(
-            "UPDATE io_job SET
-                 status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                 run_at = now() + make_interval(secs => $4),
-                 finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
-                 rerun = CASE WHEN attempts >= max_attempts THEN rerun ELSE false END,
-                 last_error = $3, lease_until = NULL
-             WHERE id = $1 AND worker = $2 AND status = 'running' RETURNING status, rerun",
-        )
-        .bind(id)
-        .bind(worker)
-        .bind(error)
-        .bind(backoff_secs)
-        .fetch_optional(&mut *tx)
-        .await?,
+    let (progress, error, backoff) = match outcome {
+        Outcome::Succeeded(progress) => (Some(progress), None, 0.0),
+        Outcome::Failed { error, backoff_secs } => (None, Some(error.as_str()), *backoff_secs),
     };
-    let Some((status, rerun)) = ended else { return Ok(false) };
-    if rerun && status != "queued" {
-        sqlx::query(
-            "INSERT INTO io_job (kind, org_id, payload, priority, max_attempts, dedupe_key)
-             SELECT kind, org_id, payload, priority, max_attempts, dedupe_key FROM io_job WHERE id = $1",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(true)
+    let ended: i64 = sqlx::query_scalar(
+        "WITH ended AS (
+             UPDATE io_job SET
+                 status = CASE WHEN $3::jsonb IS NOT NULL THEN 'succeeded'
+                               WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                 progress = COALESCE($3::jsonb, progress),
+                 last_error = COALESCE($4, last_error),
+                 run_at = CASE WHEN $3::jsonb IS NULL THEN now() + make_interval(secs => $5) ELSE run_at END,
+                 finished_at = CASE WHEN $3::jsonb IS NOT NULL OR attempts >= max_attempts THEN now() END,
+                 rerun = CASE WHEN $3::jsonb IS NULL AND attempts < max_attempts THEN false ELSE rerun END,
+                 lease_until = NULL
+             WHERE id = $1 AND worker = $2 AND status = 'running'
+             RETURNING status, rerun, kind, org_id, payload, priority, max_attempts, dedupe_key
+         ), again AS (
+             INSERT INTO io_job (kind, org_id, payload, priority, max_attempts, dedupe_key)
+             SELECT kind, org_id, payload, priority, max_attempts, dedupe_key FROM ended WHERE rerun AND status <> 'queued'
+         )
+         SELECT count(*) FROM ended",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(progress)
+    .bind(error)
+    .bind(backoff)
+    .fetch_one(pool)
+    .await?;
+    Ok(ended == 1)
 }
 
 /// Gives back the running jobs of a worker that is shutting down: queued again at once, the
