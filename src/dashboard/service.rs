@@ -31,8 +31,8 @@ const HISTORY_DAYS: i64 = 182;
 pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
     let (catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
     let metrics: Vec<MetricOption> = catalogue
-        .into_iter()
-        .map(|m| MetricOption { key: m.key, label: m.label, unit: m.unit, direction: m.direction, aggregation: m.aggregation })
+        .iter()
+        .map(|m| MetricOption { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone(), direction: m.direction, aggregation: m.aggregation })
         .collect();
     let as_of = db::kpi::latest_day(pool, scope.org_id)
         .await?
@@ -140,7 +140,7 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         None => format!("{} by day for the selected {}.", metric.label, breadcrumb.iter().skip(1).map(|c| c.label.as_str()).collect::<Vec<_>>().join(" / ")),
     };
 
-    let recurring = crate::patterns::service::recurring(pool, scope, Some(std::slice::from_ref(&metric.key)), 10).await?;
+    let recurring = crate::patterns::service::recurring(pool, scope.org_id, &catalogue, &access, Some(std::slice::from_ref(&metric.key)), 10).await?;
     Ok(DashboardData {
         recurring,
         org_name: scope.org_name.clone(),

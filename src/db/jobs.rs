@@ -336,7 +336,3 @@ pub async fn set_slot_job(conn: &mut PgConnection, schedule: &str, slot_at: Date
     Ok(())
 }
 
-/// Jobs per status (benchmarks and health).
-pub async fn counts(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT status, count(*) FROM io_job GROUP BY status ORDER BY status").fetch_all(pool).await
-}

@@ -19,6 +19,7 @@ use crate::domain::access::MetricAccessMap;
 use crate::dashboard::DashboardQuery;
 use crate::db;
 use crate::db::kpi::DimensionFilter;
+use crate::db::recommendations::VisibleMetrics;
 use crate::db::metrics::{MetricDef, MetricKind};
 use crate::domain::recommendations::{Category, Recommendation, RecommendationFilter, RecommendationStatus};
 use crate::error::AppError;
@@ -42,12 +43,13 @@ pub async fn cached_exec_summary(
     // Keyed by role too: what a summary holds depends on what the role may see.
     let key = (scope.org_id, scope.role);
     let as_of = db::kpi::latest_day(pool, scope.org_id).await?;
+    let visible = crate::recommendations::service::visible_metrics(pool, scope).await?;
     let mut summary = match as_of.and_then(|day| cache.get(key, query, day)) {
         // Decisions change which anomalies are open at any moment: they are never served from the cache.
         Some(mut hit) => {
             let current = Period { start: hit.period_start, end: hit.period_end, label: hit.period_label.clone() };
             let kpis: Vec<String> = hit.cards.iter().map(|c| c.metric_key.clone()).collect();
-            hit.anomalies = stored_anomalies(pool, scope, &current, &kpis).await?;
+            hit.anomalies = stored_anomalies(pool, scope.org_id, &visible, &current, &kpis).await?;
             hit
         }
         None => {
@@ -57,7 +59,6 @@ pub async fn cached_exec_summary(
         }
     };
     // Decisions change the count at any moment: it is never served from the cache.
-    let visible = crate::recommendations::service::visible_metrics(pool, scope).await?;
     summary.open_recommendations = Some(db::recommendations::open_count(pool, scope.org_id, Some(&visible)).await? as u32);
     Ok(summary)
 }
@@ -134,8 +135,8 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery) -> Re
         choices,
         cards,
         what_changed,
-        anomalies: stored_anomalies(pool, scope, &current, &metrics.iter().map(|m| m.key.clone()).collect::<Vec<_>>()).await?,
-        recurring: crate::patterns::service::recurring(pool, scope, None, MAX_RECURRING).await?,
+        anomalies: stored_anomalies(pool, scope.org_id, &VisibleMetrics::from(&access), &current, &metrics.iter().map(|m| m.key.clone()).collect::<Vec<_>>()).await?,
+        recurring: crate::patterns::service::recurring(pool, scope.org_id, &metrics, &access, None, MAX_RECURRING).await?,
         open_recommendations: None,
     })
 }
@@ -145,10 +146,9 @@ const MAX_RECURRING: i64 = 6;
 
 /// The open anomaly findings on the board's KPIs in the period that the viewer may see, most
 /// severe and largest first: what the models stored and nobody has accepted or dismissed yet.
-async fn stored_anomalies(pool: &PgPool, scope: &Scope, period: &Period, kpis: &[String]) -> Result<Vec<LinkedFact>, AppError> {
-    let visible = crate::recommendations::service::visible_metrics(pool, scope).await?;
+async fn stored_anomalies(pool: &PgPool, org_id: uuid::Uuid, visible: &VisibleMetrics, period: &Period, kpis: &[String]) -> Result<Vec<LinkedFact>, AppError> {
     let filter = RecommendationFilter { status: Some(RecommendationStatus::Open), category: Some(Category::Anomaly), ..RecommendationFilter::default() };
-    let mut items: Vec<Recommendation> = db::recommendations::list_visible(pool, scope.org_id, &filter, None, 500, Some(&visible))
+    let mut items: Vec<Recommendation> = db::recommendations::list_visible(pool, org_id, &filter, None, 500, Some(visible))
         .await?
         .into_iter()
         .filter(|r| r.evidence.period_end >= period.start && r.evidence.period_end <= period.end && kpis.contains(&r.evidence.metric_key))

@@ -6,11 +6,10 @@ use uuid::Uuid;
 use super::RecurringPattern;
 use crate::analytics::calendar::shift;
 use crate::analytics::pattern::{metric_patterns, AnomalyEvent, PatternConfig, PatternKind};
-use crate::auth::server::Scope;
 use crate::db;
-use crate::db::metrics::MetricKind;
+use crate::db::metrics::MetricDef;
 use crate::db::patterns::PatternRow;
-use crate::domain::access::MetricAccess;
+use crate::domain::access::{MetricAccess, MetricAccessMap};
 use crate::error::AppError;
 
 /// "revenue" for the total, "revenue region=EMEA" for a slice.
@@ -60,11 +59,11 @@ pub async fn review_all(pool: &PgPool, kind: PatternKind, config: &PatternConfig
     Ok(total)
 }
 
-/// The stored patterns on `metrics` (all the viewer may see when `None`), newest first, through
-/// the one access check: hidden metrics are left out, totals-only ones lose their slice names.
-pub async fn recurring(pool: &PgPool, scope: &Scope, metrics: Option<&[String]>, limit: i64) -> Result<Vec<RecurringPattern>, AppError> {
-    let (catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
-    let rows = db::patterns::list(pool, scope.org_id, metrics, limit).await?;
+/// The org's stored patterns on `metrics` (all when `None`), newest first, through the one access
+/// check the caller already made (`catalogue` and `access` from `Scope::metrics`): hidden metrics
+/// are left out, totals-only ones lose their slice names.
+pub async fn recurring(pool: &PgPool, org_id: Uuid, catalogue: &[MetricDef], access: &MetricAccessMap, metrics: Option<&[String]>, limit: i64) -> Result<Vec<RecurringPattern>, AppError> {
+    let rows = db::patterns::list(pool, org_id, metrics, limit).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
