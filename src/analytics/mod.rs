@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod anomaly;
 pub mod calendar;
 pub mod delta;
+pub mod detect;
 pub mod drivers;
 pub mod forecast;
 pub mod narrative;

@@ -4,7 +4,6 @@
 //! grace period and releases the rest for another worker.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -40,20 +39,14 @@ impl Worker {
 
     /// Runs until `shutdown` turns true, then drains as described in the module doc.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let in_flight: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
-        let mut running = JoinSet::new();
+        let mut running: JoinSet<(Uuid, Outcome)> = JoinSet::new();
+        let mut in_flight: HashSet<Uuid> = HashSet::new();
         let mut last_reap: Option<tokio::time::Instant> = None;
         let poll = Duration::from_millis(self.config.poll_ms.into());
         let capacity = self.config.concurrency as usize;
         while !*shutdown.borrow() {
             if last_reap.is_none_or(|t| t.elapsed() >= REAP_EVERY) {
-                if let Err(err) = db::jobs::reap_expired(&self.ctx.pool).await {
-                    tracing::warn!(error = %err, "returning expired jobs");
-                }
-                let stale = crate::models::service::STALE_RUN.as_secs_f64();
-                if let Err(err) = db::models::fail_stale_runs(&self.ctx.pool, None, stale).await {
-                    tracing::warn!(error = %err, "failing abandoned model runs");
-                }
+                self.reap().await;
                 last_reap = Some(tokio::time::Instant::now());
             }
             let free = capacity.saturating_sub(running.len());
@@ -63,10 +56,8 @@ impl Worker {
                     Ok(jobs) => {
                         claimed = jobs.len();
                         for job in jobs {
-                            if let Ok(mut ids) = in_flight.lock() {
-                                ids.insert(job.id);
-                            }
-                            running.spawn(self.clone().run_one(job, in_flight.clone()));
+                            in_flight.insert(job.id);
+                            running.spawn(self.clone().run_one(job));
                         }
                     }
                     Err(err) => tracing::warn!(error = %err, "claiming jobs"),
@@ -76,27 +67,65 @@ impl Worker {
             if claimed > 0 && running.len() < capacity {
                 continue;
             }
+            let mut done = Vec::new();
             tokio::select! {
-                Some(_) = running.join_next(), if !running.is_empty() => {}
+                Some(Ok(ended)) = running.join_next(), if !running.is_empty() => done.push(ended),
                 _ = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}
             }
+            self.record(&mut running, &mut in_flight, done).await;
         }
         self.drain(running, in_flight).await;
     }
 
+    /// Returns jobs whose lease ran out to the queue and fails abandoned model runs.
+    async fn reap(&self) {
+        if let Err(err) = db::jobs::reap_expired(&self.ctx.pool).await {
+            tracing::warn!(error = %err, "returning expired jobs");
+        }
+        let stale = crate::models::service::STALE_RUN.as_secs_f64();
+        if let Err(err) = db::models::fail_stale_runs(&self.ctx.pool, None, stale).await {
+            tracing::warn!(error = %err, "failing abandoned model runs");
+        }
+    }
+
+    /// Records the outcome of `done` and of every other job that has ended meanwhile, in one
+    /// statement: finishing jobs in batches is what lets a worker outrun one commit per job.
+    async fn record(&self, running: &mut JoinSet<(Uuid, Outcome)>, in_flight: &mut HashSet<Uuid>, mut done: Vec<(Uuid, Outcome)>) {
+        while let Some(next) = running.try_join_next() {
+            done.extend(next.ok());
+        }
+        if done.is_empty() {
+            return;
+        }
+        match db::jobs::finish_many(&self.ctx.pool, &self.name, &done).await {
+            Ok(ended) if ended.len() == done.len() => {}
+            Ok(ended) => {
+                let lost = done.iter().filter(|(id, _)| !ended.contains(id)).count();
+                tracing::warn!(worker = %self.name, lost, "jobs whose lease was taken over; their outcome is not recorded");
+            }
+            Err(err) => tracing::warn!(error = %err, "recording jobs' outcomes; they run again after their lease"),
+        }
+        for (id, _) in &done {
+            in_flight.remove(id);
+        }
+    }
+
     /// Lets running jobs finish within the grace period, then releases what is left.
-    async fn drain(&self, mut running: JoinSet<()>, in_flight: Arc<Mutex<HashSet<Uuid>>>) {
+    async fn drain(&self, mut running: JoinSet<(Uuid, Outcome)>, mut in_flight: HashSet<Uuid>) {
         let grace = tokio::time::sleep(Duration::from_secs(self.config.grace_seconds.into()));
         tokio::pin!(grace);
         loop {
             tokio::select! {
-                next = running.join_next() => if next.is_none() { break },
+                next = running.join_next() => match next {
+                    None => break,
+                    Some(ended) => self.record(&mut running, &mut in_flight, ended.ok().into_iter().collect()).await,
+                },
                 _ = &mut grace => break,
             }
         }
         running.abort_all();
-        let left: Vec<Uuid> = in_flight.lock().map(|ids| ids.iter().copied().collect()).unwrap_or_default();
+        let left: Vec<Uuid> = in_flight.into_iter().collect();
         if !left.is_empty() {
             match db::jobs::release(&self.ctx.pool, &self.name, &left).await {
                 Ok(n) => tracing::info!(worker = %self.name, released = n, "released unfinished jobs"),
@@ -105,8 +134,8 @@ impl Worker {
         }
     }
 
-    /// Runs one job with a heartbeat and records the outcome.
-    async fn run_one(self, job: ClaimedJob, in_flight: Arc<Mutex<HashSet<Uuid>>>) {
+    /// Runs one job with a heartbeat; returns how it ended, for the worker to record.
+    async fn run_one(self, job: ClaimedJob) -> (Uuid, Outcome) {
         let heartbeat = tokio::spawn({
             let (pool, name, id, lease) = (self.ctx.pool.clone(), self.name.clone(), job.id, self.lease_secs());
             async move {
@@ -129,14 +158,7 @@ impl Worker {
                 Outcome::Failed { error, backoff_secs: self.config.backoff_secs(job.attempts) }
             }
         };
-        match db::jobs::finish(&self.ctx.pool, job.id, &self.name, &outcome).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(job = %job.id, "the job's lease was taken over; its outcome is not recorded"),
-            Err(err) => tracing::warn!(job = %job.id, error = %err, "recording a job's outcome; it runs again after its lease"),
-        }
-        if let Ok(mut ids) = in_flight.lock() {
-            ids.remove(&job.id);
-        }
+        (job.id, outcome)
     }
 }
 

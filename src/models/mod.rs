@@ -6,6 +6,8 @@ pub mod page;
 #[cfg(feature = "ssr")]
 pub mod builtin;
 #[cfg(feature = "ssr")]
+pub mod findings;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use serde::{Deserialize, Serialize};

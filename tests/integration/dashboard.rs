@@ -154,6 +154,39 @@ async fn the_rollups_agree_with_the_facts(pool: PgPool) {
     assert_eq!(ReadSource::for_query(FactTable::Kpi, &pro, Some(Dimension::Region)), ReadSource::Facts);
 }
 
+/// A model run reads each metric once: its total and every slice in one query. The result is the
+/// same, slice by slice and day by day, as one `daily_by` read per slice, for KPIs (rollups) and
+/// signals (grouping sets over the facts, whose rows leave some dimensions empty).
+#[sqlx::test]
+async fn one_read_per_metric_gives_every_slice_of_the_per_slice_reads(pool: PgPool) {
+    use insightops::analytics::Aggregation;
+    use insightops::db::kpi::{daily_by, metric_slices, DimensionFilter, FactTable};
+    seed(&pool).await;
+    let org = insightops::db::orgs::by_slug(&pool, "acme").await.expect("query").expect("org").id;
+    let (start, end) = (NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"), NaiveDate::from_ymd_opt(2026, 10, 15).expect("date"));
+    let signal: String = sqlx::query_scalar("SELECT key FROM io_metric WHERE org_id = $1 AND kind = 'signal' ORDER BY key LIMIT 1").bind(org).fetch_one(&pool).await.expect("a signal");
+    for (table, metric, rule) in [(FactTable::Kpi, "revenue", Aggregation::Sum), (FactTable::Kpi, "conversion_rate", Aggregation::Avg), (FactTable::Signal, signal.as_str(), Aggregation::Sum), (FactTable::Signal, signal.as_str(), Aggregation::Avg)] {
+        let rows = metric_slices(&pool, org, table, metric, rule, &Dimension::ALL, start, end).await.expect("one read");
+        let mut compared = 0;
+        for by in std::iter::once(None).chain(Dimension::ALL.into_iter().map(Some)) {
+            let each = daily_by(&pool, org, table, metric, rule, &DimensionFilter::default(), by, start, end).await.expect("per-slice read");
+            let mut expected: Vec<_> = each.iter().filter(|r| by.is_none() || r.member.is_some()).collect();
+            expected.sort_by(|a, b| (&a.member, a.day).cmp(&(&b.member, b.day)));
+            let got: Vec<_> = rows.iter().filter(|r| r.dimension.as_deref() == by.map(|d| d.as_str())).collect();
+            assert_eq!(got.len(), expected.len(), "{metric} {by:?}");
+            for (a, b) in got.iter().zip(&expected) {
+                assert_eq!((a.day, &a.member), (b.day, &b.member), "{metric} {by:?}");
+                assert!(close(a.value, b.value), "{metric} {by:?} {}: {} vs {}", a.day, a.value, b.value);
+            }
+            compared += got.len();
+        }
+        assert_eq!(compared, rows.len(), "{metric}: no row outside a slice");
+        assert!(rows.iter().any(|r| r.dimension.is_some()), "{metric} has slices");
+        let totals_only = metric_slices(&pool, org, table, metric, rule, &[], start, end).await.expect("totals");
+        assert!(!totals_only.is_empty() && totals_only.iter().all(|r| r.dimension.is_none() && r.member.is_none()));
+    }
+}
+
 #[sqlx::test]
 async fn board_anomalies_link_to_the_days_they_describe(pool: PgPool) {
     use insightops::analytics::calendar::Granularity;
