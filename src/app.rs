@@ -14,6 +14,7 @@ use crate::auth::{Capability, Role};
 use crate::dashboard::page::DashboardPage;
 use crate::exec::page::ExecPage;
 use crate::jobs::page::JobsAdminPage;
+use crate::tokens::page::TokensAdminPage;
 use crate::models::page::ModelsAdminPage;
 use crate::recommendations::page::RecommendationsPage;
 use crate::overview::page::ExecOverviewPage;
@@ -41,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Every page in the navigation with the capability it needs; the menu shows only what the
 /// signed-in role may open.
-const NAV: [(&str, &str, Capability); 8] = [
+const NAV: [(&str, &str, Capability); 9] = [
     ("/", "Overview", Capability::ViewOverview),
     ("/exec", "Board summary", Capability::ViewBoardSummary),
     ("/dashboard", "Dashboard", Capability::ViewDashboards),
@@ -50,6 +51,7 @@ const NAV: [(&str, &str, Capability); 8] = [
     ("/admin/users", "Users", Capability::ManageUsers),
     ("/admin/audit", "Audit log", Capability::ViewAuditLog),
     ("/admin/jobs", "Jobs", Capability::ManageJobs),
+    ("/admin/tokens", "API tokens", Capability::ManageTokens),
 ];
 
 #[component]
@@ -73,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=UsersPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("jobs")) view=JobsAdminPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("tokens")) view=TokensAdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

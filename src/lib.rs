@@ -15,11 +15,13 @@ pub mod jobs;
 pub mod error;
 pub mod exec;
 pub mod format;
+pub mod ingest;
 pub mod domain;
 /// Dimensions used to live here; the path stays for callers outside the crate.
 pub use domain::dimension as model;
 pub mod models;
 pub mod recommendations;
+pub mod tokens;
 pub mod ui;
 
 #[cfg(test)]

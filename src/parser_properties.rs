@@ -70,3 +70,30 @@ proptest! {
         }
     }
 }
+
+/// A body that is nearly a load: the right fields with hostile values, in JSON or CSV.
+#[cfg(feature = "ssr")]
+fn load_cells() -> impl Strategy<Value = Vec<(String, String)>> {
+    let field = proptest::sample::select(crate::ingest::parse::FIELDS.to_vec()).prop_map(str::to_string);
+    proptest::collection::vec((prop_oneof![field, "\\PC{0,6}"], prop_oneof![nasty_value(), "-?[0-9]{1,400}(\\.[0-9]{0,5})?(e[0-9]{1,4})?"]), 0..10)
+}
+
+#[cfg(feature = "ssr")]
+proptest! {
+    #[test]
+    fn no_load_body_panics_the_parsers_and_good_rows_are_sane(cells in load_cells(), raw in proptest::collection::vec(any::<u8>(), 0..200)) {
+        use crate::ingest::parse::{parse_csv, parse_json};
+        let object: serde_json::Map<String, serde_json::Value> = cells.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        let json = serde_json::to_vec(&serde_json::Value::Array(vec![serde_json::Value::Object(object)])).unwrap_or_default();
+        let header: Vec<&str> = cells.iter().map(|(k, _)| k.as_str()).collect();
+        let values: Vec<String> = cells.iter().map(|(_, v)| format!("\"{}\"", v.replace('"', "\"\""))).collect();
+        let csv = format!("{}\n{}\n", header.join(","), values.join(","));
+        for parsed in [parse_json(&json, 5), parse_json(&raw, 5), parse_csv(csv.as_bytes(), 5), parse_csv(&raw, 5)].into_iter().flatten() {
+            // Every data row is either read or refused with one error.
+            prop_assert_eq!(parsed.rows.len() + parsed.errors.len(), parsed.total);
+            for (_, _, row) in &parsed.rows {
+                prop_assert!(row.value.is_finite() && in_years(row.date) && crate::ingest::parse::is_metric_key(&row.metric));
+            }
+        }
+    }
+}

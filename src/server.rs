@@ -69,6 +69,8 @@ pub fn router_for(state: AppState) -> Router {
         // Pages and server functions (not static files or health) learn who is asking.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::identify))
         .route("/api/health", get(crate::health::health))
+        // Token-authenticated, never by session: outside the session guard.
+        .merge(crate::ingest::rest::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(crate::auth::guard::same_origin_only))
         .layer(sessions)

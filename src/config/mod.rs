@@ -7,8 +7,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+pub mod ingest;
 pub mod jobs;
 
+pub use ingest::IngestConfig;
 pub use jobs::{EnvProfile, JobsConfig};
 
 /// Where the app runs; mirrors the seeds' ENVIRONMENT enum.
@@ -52,6 +54,7 @@ pub struct Config {
     pub access: crate::auth::AccessPolicy,
     pub analytics: crate::analytics::AnalyticsConfig,
     pub jobs: JobsConfig,
+    pub ingest: IngestConfig,
     /// The chosen environment's profile (`[env.NAME]` over the seeds' defaults).
     pub profile: EnvProfile,
 }
@@ -187,6 +190,8 @@ struct RawConfig {
     #[serde(default)]
     jobs: JobsConfig,
     #[serde(default)]
+    ingest: IngestConfig,
+    #[serde(default)]
     env: std::collections::BTreeMap<String, jobs::RawEnvProfile>,
 }
 
@@ -297,6 +302,7 @@ impl Config {
         raw.auth.validate().map_err(file_err)?;
         raw.access.validate().map_err(file_err)?;
         raw.jobs.validate().map_err(file_err)?;
+        raw.ingest.validate().map_err(file_err)?;
         let longest_window = raw.analytics.patterns.windows().iter().map(|(_, w)| w.window_days).max().unwrap_or(0);
         let mut profiles = jobs::profiles(raw.env, longest_window).map_err(file_err)?;
         let profile = profiles.remove(environment.as_str()).ok_or_else(|| file_err(format!("no profile for {}", environment.as_str())))?;
@@ -315,6 +321,7 @@ impl Config {
             auth,
             access: raw.access,
             jobs: raw.jobs,
+            ingest: raw.ingest,
             profile,
         })
     }

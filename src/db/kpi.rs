@@ -38,26 +38,51 @@ pub async fn daily_totals(
 /// Rebuilds the org's pre-aggregated KPI rows from its facts; loaders call it in the transaction
 /// that changed them, so readers never see the two disagree.
 pub async fn refresh_rollups(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
-    for statement in [
-        "DELETE FROM io_kpi_cube_daily WHERE org_id = $1",
-        "DELETE FROM io_kpi_total_daily WHERE org_id = $1",
-        "DELETE FROM io_kpi_member_daily WHERE org_id = $1",
-        "INSERT INTO io_kpi_cube_daily (org_id, metric_key, kpi_date, region, segment, channel, value_sum, cell_count)
-         SELECT org_id, metric_key, kpi_date, region, segment, channel, sum(value)::float8, count(*)
-         FROM io_kpi_daily WHERE org_id = $1 GROUP BY 1, 2, 3, 4, 5, 6",
-        "INSERT INTO io_kpi_total_daily (org_id, metric_key, kpi_date, value_sum, cell_count)
-         SELECT org_id, metric_key, kpi_date, sum(value_sum), sum(cell_count)
-         FROM io_kpi_cube_daily WHERE org_id = $1 GROUP BY 1, 2, 3",
-        "INSERT INTO io_kpi_member_daily (org_id, metric_key, kpi_date, dimension, member, value_sum, cell_count)
-         SELECT org_id, metric_key, kpi_date, 'product', product, sum(value)::float8, count(*)
-         FROM io_kpi_daily WHERE org_id = $1 GROUP BY 1, 2, 3, 5",
-        "INSERT INTO io_kpi_member_daily (org_id, metric_key, kpi_date, dimension, member, value_sum, cell_count)
-         SELECT org_id, metric_key, kpi_date, d.dimension, d.member, sum(value_sum), sum(cell_count)
-         FROM io_kpi_cube_daily
-         CROSS JOIN LATERAL (VALUES ('region', region), ('segment', segment), ('channel', channel)) AS d (dimension, member)
-         WHERE org_id = $1 GROUP BY 1, 2, 3, 4, 5",
-    ] {
-        sqlx::query(statement).bind(org_id).execute(&mut *conn).await?;
+    rebuild_rollups(conn, org_id, None).await
+}
+
+/// [`refresh_rollups`] for the given days only: an ingest that touched three days rebuilds three
+/// days, not the org's whole history.
+pub async fn refresh_rollups_for_days(conn: &mut sqlx::PgConnection, org_id: Uuid, days: &[NaiveDate]) -> Result<(), sqlx::Error> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    rebuild_rollups(conn, org_id, Some(days)).await
+}
+
+async fn rebuild_rollups(conn: &mut sqlx::PgConnection, org_id: Uuid, days: Option<&[NaiveDate]>) -> Result<(), sqlx::Error> {
+    // Two texts rather than `$2 IS NULL OR ...`, so each gets a plan that uses the date.
+    let only = if days.is_some() { " AND kpi_date = ANY($2)" } else { " AND cardinality($2::date[]) >= 0" };
+    let statements = [
+        format!("DELETE FROM io_kpi_cube_daily WHERE org_id = $1{only}"),
+        format!("DELETE FROM io_kpi_total_daily WHERE org_id = $1{only}"),
+        format!("DELETE FROM io_kpi_member_daily WHERE org_id = $1{only}"),
+        format!(
+            "INSERT INTO io_kpi_cube_daily (org_id, metric_key, kpi_date, region, segment, channel, value_sum, cell_count)
+             SELECT org_id, metric_key, kpi_date, region, segment, channel, sum(value)::float8, count(*)
+             FROM io_kpi_daily WHERE org_id = $1{only} GROUP BY 1, 2, 3, 4, 5, 6"
+        ),
+        format!(
+            "INSERT INTO io_kpi_total_daily (org_id, metric_key, kpi_date, value_sum, cell_count)
+             SELECT org_id, metric_key, kpi_date, sum(value_sum), sum(cell_count)
+             FROM io_kpi_cube_daily WHERE org_id = $1{only} GROUP BY 1, 2, 3"
+        ),
+        format!(
+            "INSERT INTO io_kpi_member_daily (org_id, metric_key, kpi_date, dimension, member, value_sum, cell_count)
+             SELECT org_id, metric_key, kpi_date, 'product', product, sum(value)::float8, count(*)
+             FROM io_kpi_daily WHERE org_id = $1{only} GROUP BY 1, 2, 3, 5"
+        ),
+        format!(
+            "INSERT INTO io_kpi_member_daily (org_id, metric_key, kpi_date, dimension, member, value_sum, cell_count)
+             SELECT org_id, metric_key, kpi_date, d.dimension, d.member, sum(value_sum), sum(cell_count)
+             FROM io_kpi_cube_daily
+             CROSS JOIN LATERAL (VALUES ('region', region), ('segment', segment), ('channel', channel)) AS d (dimension, member)
+             WHERE org_id = $1{only} GROUP BY 1, 2, 3, 4, 5"
+        ),
+    ];
+    let days: Vec<NaiveDate> = days.map(<[NaiveDate]>::to_vec).unwrap_or_default();
+    for statement in &statements {
+        sqlx::query(statement).bind(org_id).bind(&days).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -340,6 +365,15 @@ pub async fn latest_day(pool: &PgPool, org_id: Uuid) -> Result<Option<NaiveDate>
         .await
 }
 
+/// What a cached board summary is built from: the org's last day with data and its data version
+/// (raised by every load, so an update of a past day invalidates caches in every instance too).
+pub async fn data_stamp(pool: &PgPool, org_id: Uuid) -> Result<(Option<NaiveDate>, i64), sqlx::Error> {
+    sqlx::query_as("SELECT (SELECT max(kpi_date) FROM io_kpi_daily WHERE org_id = $1), coalesce((SELECT data_version FROM io_org WHERE id = $1), 0)")
+        .bind(org_id)
+        .fetch_one(pool)
+        .await
+}
+
 pub async fn count_for_org(pool: &PgPool, org_id: Uuid) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM io_kpi_daily WHERE org_id = $1")
         .bind(org_id)
@@ -377,7 +411,7 @@ pub enum FactTable {
 
 impl FactTable {
     /// (table, date column, metric key column): fixed identifiers, safe to splice into SQL.
-    fn columns(self) -> (&'static str, &'static str, &'static str) {
+    pub(crate) fn columns(self) -> (&'static str, &'static str, &'static str) {
         match self {
             FactTable::Kpi => ("io_kpi_daily", "kpi_date", "metric_key"),
             FactTable::Signal => ("io_engagement_signal_daily", "signal_date", "signal_key"),

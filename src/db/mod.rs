@@ -2,6 +2,7 @@
 //! Every query that reads tenant data takes the org id.
 
 pub mod audit;
+pub mod ingest;
 pub mod jobs;
 pub mod kpi;
 pub mod logins;
@@ -11,6 +12,7 @@ pub mod recommendations;
 pub mod retention;
 pub mod orgs;
 pub mod patterns;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

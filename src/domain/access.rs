@@ -31,7 +31,8 @@ impl Role {
         use Capability::*;
         match capability {
             ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations => true,
-            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs => self == Role::Admin,
+            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs | ManageTokens => self == Role::Admin,
+            LoadData => self != Role::Board,
         }
     }
 }
@@ -53,6 +54,10 @@ pub enum Capability {
     ManageModels,
     /// See the job queue and schedules; retry or cancel a job.
     ManageJobs,
+    /// Create and revoke the org's API tokens.
+    ManageTokens,
+    /// Upload data files on `/data` and see the load history (admins and managers).
+    LoadData,
 }
 
 /// The seeds' VISIBILITY levels, set per metric.
@@ -151,6 +156,8 @@ mod tests {
             assert_eq!(role.can(Capability::DecideRecommendations), role == Role::Admin);
             assert_eq!(role.can(Capability::ManageModels), role == Role::Admin);
             assert_eq!(role.can(Capability::ManageJobs), role == Role::Admin);
+            assert_eq!(role.can(Capability::ManageTokens), role == Role::Admin);
+            assert_eq!(role.can(Capability::LoadData), role != Role::Board);
         }
         assert_eq!(Role::parse("root"), None);
     }

@@ -25,6 +25,8 @@ pub enum AuditAction {
     ModelExecuted,
     JobRetried,
     JobCancelled,
+    TokenCreated,
+    TokenRevoked,
 }
 
 text_enum!(AuditAction {
@@ -44,10 +46,12 @@ text_enum!(AuditAction {
     AuditAction::ModelExecuted => "model_executed",
     AuditAction::JobRetried => "job_retried",
     AuditAction::JobCancelled => "job_cancelled",
+    AuditAction::TokenCreated => "token_created",
+    AuditAction::TokenRevoked => "token_revoked",
 });
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -64,6 +68,8 @@ impl AuditAction {
         AuditAction::ModelExecuted,
         AuditAction::JobRetried,
         AuditAction::JobCancelled,
+        AuditAction::TokenCreated,
+        AuditAction::TokenRevoked,
     ];
 
     pub fn label(self) -> &'static str {
@@ -84,6 +90,8 @@ impl AuditAction {
             AuditAction::ModelExecuted => "Model run",
             AuditAction::JobRetried => "Job retried",
             AuditAction::JobCancelled => "Job cancelled",
+            AuditAction::TokenCreated => "API token created",
+            AuditAction::TokenRevoked => "API token revoked",
         }
     }
 }

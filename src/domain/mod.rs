@@ -20,6 +20,7 @@ pub(crate) use text_enum;
 pub mod access;
 pub mod audit;
 pub mod date;
+pub mod ingest;
 pub mod dimension;
 pub mod jobs;
 pub mod measure;

@@ -19,8 +19,8 @@ pub type Viewer = (uuid::Uuid, crate::auth::Role);
 /// Viewer, grain and the start of the chosen period: every day of one month is one entry, so
 /// `?period=` cannot grow the cache by naming each day.
 type Key = (Viewer, Granularity, Option<NaiveDate>);
-/// When it was built, the last day of data it saw, the summary.
-type Entry = (Instant, NaiveDate, ExecSummary);
+/// When it was built, the last day of data and the data version it saw, the summary.
+type Entry = (Instant, NaiveDate, i64, ExecSummary);
 
 /// Most summaries held; the oldest is dropped to make room.
 pub const MAX_ENTRIES: usize = 256;
@@ -47,21 +47,22 @@ impl ExecCache {
     }
 
     /// The cached summary for `org` and `query` if it is younger than the TTL and was built from
-    /// data ending on `as_of`.
-    pub fn get(&self, viewer: Viewer, query: &ExecQuery, as_of: NaiveDate) -> Option<ExecSummary> {
+    /// data ending on `as_of` at data version `version`.
+    pub fn get(&self, viewer: Viewer, query: &ExecQuery, as_of: NaiveDate, version: i64) -> Option<ExecSummary> {
         let entries = self.entries.lock().ok()?;
-        let (built, data_end, summary) = entries.get(&key(viewer, query))?;
-        (built.elapsed() < self.ttl && *data_end == as_of).then(|| ExecSummary { query: query.clone(), ..summary.clone() })
+        let (built, data_end, seen, summary) = entries.get(&key(viewer, query))?;
+        (built.elapsed() < self.ttl && *data_end == as_of && *seen == version).then(|| ExecSummary { query: query.clone(), ..summary.clone() })
     }
 
-    pub fn put(&self, viewer: Viewer, query: &ExecQuery, summary: &ExecSummary) {
+    /// Keeps `summary`, built at data version `version`.
+    pub fn put(&self, viewer: Viewer, query: &ExecQuery, version: i64, summary: &ExecSummary) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, (built, _, _)| built.elapsed() < self.ttl);
+            entries.retain(|_, (built, _, _, _)| built.elapsed() < self.ttl);
             while entries.len() >= MAX_ENTRIES {
-                let Some(oldest) = entries.iter().min_by_key(|(_, (built, _, _))| *built).map(|(k, _)| *k) else { break };
+                let Some(oldest) = entries.iter().min_by_key(|(_, (built, _, _, _))| *built).map(|(k, _)| *k) else { break };
                 entries.remove(&oldest);
             }
-            entries.insert(key(viewer, query), (Instant::now(), summary.as_of, summary.clone()));
+            entries.insert(key(viewer, query), (Instant::now(), summary.as_of, version, summary.clone()));
         }
     }
 
@@ -100,18 +101,19 @@ mod tests {
     }
 
     #[test]
-    fn a_new_last_day_of_data_invalidates_the_entry() {
+    fn a_new_last_day_or_data_version_invalidates_the_entry() {
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).expect("date");
         let query = ExecQuery { grain: Granularity::Month, period: None };
         let summary = sample(day(31));
         let cache = ExecCache::default();
         let acme = (uuid::Uuid::from_u128(1), crate::auth::Role::Board);
-        cache.put(acme, &query, &summary);
-        assert_eq!(cache.get(acme, &query, day(31)), Some(summary));
-        assert_eq!(cache.get(acme, &query, day(30)), None, "data changed");
-        assert_eq!(cache.get((uuid::Uuid::from_u128(2), crate::auth::Role::Board), &query, day(31)), None, "other org");
-        assert_eq!(cache.get((acme.0, crate::auth::Role::Admin), &query, day(31)), None, "other role");
-        assert_eq!(cache.get(acme, &ExecQuery { grain: Granularity::Year, period: None }, day(31)), None);
+        cache.put(acme, &query, 7, &summary);
+        assert_eq!(cache.get(acme, &query, day(31), 7), Some(summary));
+        assert_eq!(cache.get(acme, &query, day(30), 7), None, "data changed");
+        assert_eq!(cache.get(acme, &query, day(31), 8), None, "a load changed a past day");
+        assert_eq!(cache.get((uuid::Uuid::from_u128(2), crate::auth::Role::Board), &query, day(31), 7), None, "other org");
+        assert_eq!(cache.get((acme.0, crate::auth::Role::Admin), &query, day(31), 7), None, "other role");
+        assert_eq!(cache.get(acme, &ExecQuery { grain: Granularity::Year, period: None }, day(31), 7), None);
     }
 
     #[test]
@@ -121,15 +123,15 @@ mod tests {
         let acme = (uuid::Uuid::from_u128(1), crate::auth::Role::Board);
         let on = |d: u32| ExecQuery { grain: Granularity::Month, period: Some(day(d)) };
         let summary = ExecSummary { query: on(1), ..sample(day(31)) };
-        cache.put(acme, &on(1), &summary);
-        let hit = cache.get(acme, &on(17), day(31)).expect("same month, same entry");
+        cache.put(acme, &on(1), 7, &summary);
+        let hit = cache.get(acme, &on(17), day(31), 7).expect("same month, same entry");
         assert_eq!(hit.query, on(17), "answered for the query asked");
         for d in 2..=31 {
-            cache.put(acme, &on(d), &summary);
+            cache.put(acme, &on(d), 7, &summary);
         }
         assert_eq!(cache.len(), 1);
         for org in 0..(MAX_ENTRIES as u128 + 50) {
-            cache.put((uuid::Uuid::from_u128(org), crate::auth::Role::Board), &on(1), &summary);
+            cache.put((uuid::Uuid::from_u128(org), crate::auth::Role::Board), &on(1), 7, &summary);
         }
         assert_eq!(cache.len(), MAX_ENTRIES);
     }

@@ -42,9 +42,9 @@ pub async fn cached_exec_summary(
 ) -> Result<ExecSummary, AppError> {
     // Keyed by role too: what a summary holds depends on what the role may see.
     let key = (scope.org_id, scope.role);
-    let as_of = db::kpi::latest_day(pool, scope.org_id).await?;
+    let (as_of, version) = db::kpi::data_stamp(pool, scope.org_id).await?;
     let visible = crate::recommendations::service::visible_metrics(pool, scope).await?;
-    let mut summary = match as_of.and_then(|day| cache.get(key, query, day)) {
+    let mut summary = match as_of.and_then(|day| cache.get(key, query, day, version)) {
         // Decisions change which anomalies are open at any moment: they are never served from the cache.
         Some(mut hit) => {
             let current = Period { start: hit.period_start, end: hit.period_end, label: hit.period_label.clone() };
@@ -54,7 +54,7 @@ pub async fn cached_exec_summary(
         }
         None => {
             let built = exec_summary(pool, scope, query).await?;
-            cache.put(key, query, &built);
+            cache.put(key, query, version, &built);
             built
         }
     };

@@ -67,6 +67,12 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         .fetch_one(&pool)
         .await
         .expect("a failed job");
+    let token_id = {
+        let mut conn = pool.acquire().await.expect("connection");
+        let admin = user_id(&pool, "admin@acme.example").await;
+        let token = insightops::db::tokens::NewToken { org_id: acme, name: "matrix", hash: &"a".repeat(64), prefix: "iot_aaaaaa", scopes: &[insightops::domain::ingest::TokenScope::Ingest], created_by: admin };
+        insightops::db::tokens::create(&mut conn, &token).await.expect("token")
+    };
     let job_body = |extra: &[(&str, &str)]| form(&[&[("job_id", job.to_string().as_str())][..], extra].concat());
     let model_body = |extra: (&str, &str)| form(&[("model_id", &model.to_string()), extra]);
     let config = r#"{ "lookback_days": 30, "min_severity": "critical", "dimensions": [], "metrics": [] }"#;
@@ -94,6 +100,9 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/admin_jobs", "query=".into(), [401, 403, 403, 200, 200]),
         ("/api/admin_job", job_body(&[]), [401, 403, 403, 200, 404]),
         ("/api/admin_job_change", job_body(&[("action", "cancel")]), [401, 403, 403, 200, 404]),
+        ("/api/admin_tokens", String::new(), [401, 403, 403, 200, 200]),
+        ("/api/admin_token_create", form(&[("name", "nightly"), ("scopes[]", "ingest")]), [401, 403, 403, 200, 200]),
+        ("/api/admin_token_revoke", form(&[("token_id", &token_id.to_string())]), [401, 403, 403, 200, 404]),
     ];
 
     // Forgetting to add a new server function to the matrix fails here.
@@ -108,7 +117,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         }
     }
     // Every admin mutation that went through is in the audit log, once.
-    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled"] {
+    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled", "token_revoked"] {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM io_audit_event WHERE action = $1").bind(action).fetch_one(&pool).await.expect("count");
         assert_eq!(n, 1, "{action}");
     }
@@ -118,7 +127,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
     // Columns: board, manager, admin, admin of the other org.
-    let pages: [(&str, [u16; 4]); 9] = [
+    let pages: [(&str, [u16; 4]); 10] = [
         ("/", [200, 200, 200, 200]),
         ("/exec", [200, 200, 200, 200]),
         ("/dashboard?metric=revenue", [200, 200, 200, 200]),
@@ -128,6 +137,7 @@ async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool:
         ("/recommendations", [200, 200, 200, 200]),
         ("/admin/models", [403, 403, 200, 200]),
         ("/admin/jobs", [403, 403, 200, 200]),
+        ("/admin/tokens", [403, 403, 200, 200]),
     ];
     let anonymous = Client::anonymous(&pool);
     for (page, expected) in pages {

@@ -8,6 +8,7 @@ mod dashboard;
 mod detection;
 mod exec_overview;
 mod hardening;
+mod ingest;
 mod health;
 mod jobs;
 mod migrations;

@@ -181,3 +181,15 @@ impl Client {
         Client { router: router.layer(MockConnectInfo(addr)), cookie: None }
     }
 }
+
+impl Client {
+    /// A script's POST to the ingest API: no Origin, the token (if any) as a bearer, and whatever
+    /// cookie the client holds (the API must ignore it).
+    pub async fn post_api(&self, path: &str, token: Option<&str>, content_type: &str, body: &str) -> Reply {
+        let mut request = Request::post(path).header(header::HOST, HOST).header(header::CONTENT_TYPE, content_type);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request, Body::from(body.to_string())).await
+    }
+}
