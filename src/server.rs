@@ -66,7 +66,9 @@ pub fn router_for(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        // Pages and server functions (not static files or health) learn who is asking.
+        // The upload page posts files here with its session.
+        .merge(crate::ingest::rest::upload_routes())
+        // Pages, server functions and uploads (not static files, health or the token API) learn who is asking.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::identify))
         .route("/api/health", get(crate::health::health))
         // Token-authenticated, never by session: outside the session guard.

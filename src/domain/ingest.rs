@@ -35,6 +35,7 @@ pub struct ApiTokenSummary {
 }
 
 /// Which fact table a load writes.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IngestTarget {
@@ -46,6 +47,7 @@ text_enum!(IngestTarget { IngestTarget::Kpi => "kpi", IngestTarget::Signal => "s
 
 /// All or nothing (the default): one bad row and nothing is written. Partial: the good rows are
 /// written and the bad ones reported.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IngestMode {
@@ -69,6 +71,7 @@ text_enum!(LoadChannel { LoadChannel::Api => "api", LoadChannel::Upload => "uplo
 pub const DEFAULT_SOURCE: &str = "default";
 
 /// One validated row of a load.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestRow {
     pub date: NaiveDate,
@@ -96,6 +99,7 @@ impl IngestRow {
 
 /// Why one row was refused: its 1-based number among the data rows, the field, the reason.
 /// CSV rows also carry their line in the file.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     pub row: usize,
@@ -106,6 +110,7 @@ pub struct RowError {
 }
 
 /// What a load did. `written` is false when an all-or-nothing load was refused.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestReport {
     pub target: IngestTarget,

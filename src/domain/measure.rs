@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a metric's days combine into a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregation {
     /// Additive quantities (revenue, orders): the period value is the sum of its days.
@@ -17,6 +18,7 @@ pub enum Aggregation {
 
 /// Which way a metric should move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     HigherIsBetter,

@@ -1,10 +1,12 @@
-//! The ingest API: `POST /api/v1/kpis`, `/api/v1/kpis.csv`, `/api/v1/signals` and
-//! `/api/v1/signals.csv`. Authenticated by an org's API token (`Authorization: Bearer …`) and
-//! nothing else: a session cookie is ignored here, which is why these routes are exempt from the
-//! browser same-origin check (a cross-site page cannot make a browser send a bearer token).
+//! The ingest endpoints. The API: `POST /api/v1/kpis`, `/api/v1/kpis.csv`, `/api/v1/signals` and
+//! `/api/v1/signals.csv`, authenticated by an org's API token (`Authorization: Bearer …`) and
+//! nothing else: a session cookie is ignored there, which is why those routes are exempt from the
+//! browser same-origin check (a cross-site page cannot make a browser send a bearer token). The
+//! upload page's `POST /api/upload/{kpis,signals}` takes a CSV body from a signed-in admin or
+//! manager instead, same-origin checked like every browser request.
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -13,7 +15,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::parse::{parse_csv, parse_json, BodyError, Parsed};
-use super::service::{load, LoadRequest};
+use super::service::{load, preview, LoadRequest};
+use super::UploadResult;
+use crate::auth::server::Identity;
+use crate::auth::Capability;
 use crate::db;
 use crate::db::tokens::TokenIdentity;
 use crate::domain::ingest::{IngestMode, IngestTarget, LoadChannel, TokenScope};
@@ -26,6 +31,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/kpis.csv", post(|s: State<AppState>, h: HeaderMap, q: RawQuery, b: Body| ingest(s, h, q, b, IngestTarget::Kpi, Format::Csv)))
         .route("/api/v1/signals", post(|s: State<AppState>, h: HeaderMap, q: RawQuery, b: Body| ingest(s, h, q, b, IngestTarget::Signal, Format::Json)))
         .route("/api/v1/signals.csv", post(|s: State<AppState>, h: HeaderMap, q: RawQuery, b: Body| ingest(s, h, q, b, IngestTarget::Signal, Format::Csv)))
+        .route("/api/v1/openapi.json", axum::routing::get(|| async { Json(super::openapi::document()) }))
+}
+
+/// The upload page's routes; they need the session's principal, so they go inside the session guard.
+pub fn upload_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/upload/kpis", post(|s: State<AppState>, i: Extension<Identity>, h: HeaderMap, q: RawQuery, b: Body| upload(s, i, h, q, b, IngestTarget::Kpi)))
+        .route("/api/upload/signals", post(|s: State<AppState>, i: Extension<Identity>, h: HeaderMap, q: RawQuery, b: Body| upload(s, i, h, q, b, IngestTarget::Signal)))
 }
 
 #[derive(Clone, Copy)]
@@ -74,54 +87,104 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, scope: TokenScope) 
     Ok(identity)
 }
 
-/// `mode=partial|all` and `create_metrics=true|false`; anything else is refused by name.
-fn options(query: Option<&str>) -> Result<(IngestMode, bool), String> {
-    let (mut mode, mut create) = (IngestMode::AllOrNothing, false);
+/// What the query string asks of a load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LoadOptions {
+    mode: IngestMode,
+    create_metrics: bool,
+    /// Check and report, write nothing.
+    dry_run: bool,
+}
+
+/// `mode=partial|all`, `create_metrics=true|false` and `dry_run=true|false`; anything else is
+/// refused by name.
+fn options(query: Option<&str>) -> Result<LoadOptions, String> {
+    let mut o = LoadOptions { mode: IngestMode::AllOrNothing, create_metrics: false, dry_run: false };
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match (key.as_ref(), value.as_ref()) {
-            ("mode", "partial") => mode = IngestMode::Partial,
-            ("mode", "all" | "all_or_nothing") => mode = IngestMode::AllOrNothing,
-            ("create_metrics", "true") => create = true,
-            ("create_metrics", "false") => create = false,
-            ("mode" | "create_metrics", v) => return Err(format!("{key}={v:?} is not allowed; use mode=partial|all, create_metrics=true|false")),
-            (k, _) => return Err(format!("unknown parameter {k:?}; the parameters are mode and create_metrics")),
+            ("mode", "partial") => o.mode = IngestMode::Partial,
+            ("mode", "all" | "all_or_nothing") => o.mode = IngestMode::AllOrNothing,
+            ("create_metrics", flag @ ("true" | "false")) => o.create_metrics = flag == "true",
+            ("dry_run", flag @ ("true" | "false")) => o.dry_run = flag == "true",
+            ("mode" | "create_metrics" | "dry_run", v) => return Err(format!("{key}={v:?} is not allowed; use mode=partial|all, create_metrics=true|false, dry_run=true|false")),
+            (k, _) => return Err(format!("unknown parameter {k:?}; the parameters are mode, create_metrics and dry_run")),
         }
     }
-    Ok((mode, create))
+    Ok(o)
 }
+
+/// Reads and parses a load's body within the configured limits.
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body, format: Format) -> Result<Parsed, Response> {
+    let limits = state.config.ingest;
+    let max_bytes = limits.max_body_bytes as usize;
+    let too_large = || refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than the limit of {max_bytes} bytes"), json!({ "limit_bytes": max_bytes }));
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max_bytes) {
+        return Err(too_large());
+    }
+    let Ok(bytes) = to_bytes(body, max_bytes).await else { return Err(too_large()) };
+    let max_rows = limits.max_rows as usize;
+    let parsed = match format {
+        Format::Json => parse_json(&bytes, max_rows),
+        Format::Csv => parse_csv(&bytes, max_rows),
+    };
+    parsed.map_err(|e| match e {
+        BodyError::TooManyRows { limit } => refuse(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), json!({ "limit_rows": limit })),
+        BodyError::Malformed(_) => refuse(StatusCode::BAD_REQUEST, e.to_string(), json!({})),
+    })
+}
+
+/// Runs (or, for a dry run, checks) the load; 422 when an all-or-nothing load was refused.
+async fn run_load(state: &AppState, request: LoadRequest, parsed: &Parsed, dry_run: bool) -> Response {
+    let result = if dry_run { preview(&state.pool, &request, parsed).await } else { load(&state.pool, &state.config, &request, parsed).await };
+    match result {
+        Ok(report) => {
+            let refused = !dry_run && !report.written;
+            let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            let rows = parsed.rows.iter().take(PREVIEW_ROWS).map(|(_, _, r)| r.clone()).collect();
+            (status, Json(UploadResult { report, preview: rows })).into_response()
+        }
+        Err(e) => refuse(StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string(), json!({})),
+    }
+}
+
+/// Rows of a load echoed back, as the columns were read.
+const PREVIEW_ROWS: usize = 10;
 
 async fn ingest(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery, body: Body, target: IngestTarget, format: Format) -> Response {
     let identity = match authenticate(&state, &headers, TokenScope::Ingest).await {
         Ok(identity) => identity,
         Err(response) => return response,
     };
-    let (mode, create_metrics) = match options(query.as_deref()) {
+    let o = match options(query.as_deref()) {
         Ok(o) => o,
         Err(error) => return refuse(StatusCode::BAD_REQUEST, error, json!({})),
     };
-    let limits = state.config.ingest;
-    let max_bytes = limits.max_body_bytes as usize;
-    let too_large = || refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than the limit of {max_bytes} bytes"), json!({ "limit_bytes": max_bytes }));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max_bytes) {
-        return too_large();
-    }
-    let Ok(bytes) = to_bytes(body, max_bytes).await else { return too_large() };
-    let max_rows = limits.max_rows as usize;
-    let parsed: Parsed = match match format {
-        Format::Json => parse_json(&bytes, max_rows),
-        Format::Csv => parse_csv(&bytes, max_rows),
-    } {
+    let parsed = match read_body(&state, &headers, body, format).await {
         Ok(parsed) => parsed,
-        Err(BodyError::TooManyRows { limit }) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, BodyError::TooManyRows { limit }.to_string(), json!({ "limit_rows": limit })),
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string(), json!({})),
+        Err(response) => return response,
     };
-    let request = LoadRequest { org_id: identity.org_id, target, mode, create_metrics, channel: LoadChannel::Api, actor: format!("token {}", identity.name) };
-    match load(&state.pool, &state.config, &request, &parsed).await {
-        Ok(report) if report.written => (StatusCode::OK, Json(report)).into_response(),
-        Ok(report) => (StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response(),
-        Err(e) => refuse(StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string(), json!({})),
+    let request = LoadRequest { org_id: identity.org_id, target, mode: o.mode, create_metrics: o.create_metrics, channel: LoadChannel::Api, actor: format!("token {}", identity.name) };
+    run_load(&state, request, &parsed, o.dry_run).await
+}
+
+async fn upload(State(state): State<AppState>, Extension(identity): Extension<Identity>, headers: HeaderMap, RawQuery(query): RawQuery, body: Body, target: IngestTarget) -> Response {
+    let Some(principal) = identity.0 else {
+        return refuse(StatusCode::UNAUTHORIZED, "sign in to upload data".into(), json!({}));
+    };
+    if !principal.role.can(Capability::LoadData) {
+        return refuse(StatusCode::FORBIDDEN, "only admins and managers load data".into(), json!({}));
     }
+    let o = match options(query.as_deref()) {
+        Ok(o) => o,
+        Err(error) => return refuse(StatusCode::BAD_REQUEST, error, json!({})),
+    };
+    let parsed = match read_body(&state, &headers, body, Format::Csv).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let request = LoadRequest { org_id: principal.org_id, target, mode: o.mode, create_metrics: o.create_metrics, channel: LoadChannel::Upload, actor: principal.email.clone() };
+    run_load(&state, request, &parsed, o.dry_run).await
 }
 
 #[cfg(test)]
@@ -130,8 +193,8 @@ mod tests {
 
     #[test]
     fn options_are_read_strictly() {
-        assert_eq!(options(None), Ok((IngestMode::AllOrNothing, false)));
-        assert_eq!(options(Some("mode=partial&create_metrics=true")), Ok((IngestMode::Partial, true)));
+        assert_eq!(options(None), Ok(LoadOptions { mode: IngestMode::AllOrNothing, create_metrics: false, dry_run: false }));
+        assert_eq!(options(Some("mode=partial&create_metrics=true&dry_run=true")), Ok(LoadOptions { mode: IngestMode::Partial, create_metrics: true, dry_run: true }));
         assert!(options(Some("mode=some")).unwrap_err().contains("mode"));
         assert!(options(Some("org=globex")).unwrap_err().contains("\"org\""));
     }

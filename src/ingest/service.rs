@@ -113,13 +113,10 @@ fn check<'a>(parsed: &'a Parsed, known: &[(String, String, String)], req: &LoadR
     out
 }
 
-/// Runs the load; see the module doc. A refused all-or-nothing load writes no data but is recorded.
-pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Parsed) -> Result<IngestReport, AppError> {
-    let mut tx = pool.begin().await?;
-    let known = db::ingest::known_metrics(&mut tx, req.org_id).await?;
-    let checked = check(parsed, &known, req);
+/// What a load would do before it writes: every error, and the days it touches.
+fn first_report(req: &LoadRequest, parsed: &Parsed, checked: &Checked) -> IngestReport {
     let days = checked.good.iter().map(|(r, _)| r.date);
-    let mut report = IngestReport {
+    IngestReport {
         target: req.target,
         mode: req.mode,
         written: false,
@@ -131,8 +128,26 @@ pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Pa
         created_metrics: Vec::new(),
         first_day: days.clone().min(),
         last_day: days.max(),
-        errors: checked.errors,
-    };
+        errors: checked.errors.clone(),
+    }
+}
+
+/// Checks a load against the catalogue and reports what it would refuse; writes nothing.
+pub async fn preview(pool: &PgPool, req: &LoadRequest, parsed: &Parsed) -> Result<IngestReport, AppError> {
+    let mut conn = pool.acquire().await?;
+    let known = db::ingest::known_metrics(&mut conn, req.org_id).await?;
+    let checked = check(parsed, &known, req);
+    let mut report = first_report(req, parsed, &checked);
+    report.created_metrics = checked.new_metrics.keys().cloned().collect();
+    Ok(report)
+}
+
+/// Runs the load; see the module doc. A refused all-or-nothing load writes no data but is recorded.
+pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Parsed) -> Result<IngestReport, AppError> {
+    let mut tx = pool.begin().await?;
+    let known = db::ingest::known_metrics(&mut tx, req.org_id).await?;
+    let checked = check(parsed, &known, req);
+    let mut report = first_report(req, parsed, &checked);
     if req.mode == IngestMode::AllOrNothing && !report.errors.is_empty() {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;

@@ -101,6 +101,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/admin_job", job_body(&[]), [401, 403, 403, 200, 404]),
         ("/api/admin_job_change", job_body(&[("action", "cancel")]), [401, 403, 403, 200, 404]),
         ("/api/admin_tokens", String::new(), [401, 403, 403, 200, 200]),
+        ("/api/data_loads", String::new(), [401, 403, 200, 200, 200]),
         ("/api/admin_token_create", form(&[("name", "nightly"), ("scopes[]", "ingest")]), [401, 403, 403, 200, 200]),
         ("/api/admin_token_revoke", form(&[("token_id", &token_id.to_string())]), [401, 403, 403, 200, 404]),
     ];
@@ -127,7 +128,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
     // Columns: board, manager, admin, admin of the other org.
-    let pages: [(&str, [u16; 4]); 10] = [
+    let pages: [(&str, [u16; 4]); 11] = [
         ("/", [200, 200, 200, 200]),
         ("/exec", [200, 200, 200, 200]),
         ("/dashboard?metric=revenue", [200, 200, 200, 200]),
@@ -138,6 +139,7 @@ async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool:
         ("/admin/models", [403, 403, 200, 200]),
         ("/admin/jobs", [403, 403, 200, 200]),
         ("/admin/tokens", [403, 403, 200, 200]),
+        ("/data", [403, 200, 200, 200]),
     ];
     let anonymous = Client::anonymous(&pool);
     for (page, expected) in pages {

@@ -203,3 +203,42 @@ async fn a_token_writes_only_to_its_org_and_nothing_else_gets_in(pool: PgPool) {
     let audited: Vec<String> = sqlx::query_scalar("SELECT action FROM io_audit_event WHERE org_id = $1 AND action LIKE 'token_%' ORDER BY at").bind(acme).fetch_all(&pool).await.expect("audit");
     assert_eq!(audited, vec!["token_revoked", "token_created"]);
 }
+
+#[sqlx::test]
+async fn the_upload_endpoint_takes_a_csv_from_a_signed_in_manager_and_the_api_is_documented(pool: PgPool) {
+    let (org, _) = org_with_token(&pool, "acme", &[TokenScope::Ingest]).await;
+    let (_, manager, manager_password) = insert_user(&pool, org, Role::Manager).await;
+    let (_, board, board_password) = insert_user(&pool, org, Role::Board).await;
+    let csv = "date,metric,value,region\n2026-11-20,revenue,5,EMEA\n2026-11-20,revenue,oops,AMER\n";
+    let upload = |client: Client, query: &'static str| async move {
+        client.post_with(&format!("/api/upload/kpis?{query}"), csv, &[("origin", &format!("http://{}", crate::support::HOST)), ("content-type", "text/csv")]).await
+    };
+    let browser = Client::signed_in(&pool, &manager, &manager_password).await;
+
+    // A dry run reports and writes nothing; the first rows come back as read.
+    let reply = upload(browser.clone(), "dry_run=true").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!((body["rows"].as_u64(), body["rejected"].as_u64(), body["written"].as_bool()), (Some(2), Some(1), Some(false)));
+    assert_eq!(body["errors"][0]["line"], 3);
+    assert_eq!(body["preview"][0]["region"], "EMEA");
+    assert_eq!(total(&pool, org, "revenue", "2026-11-20").await, None);
+
+    let reply = upload(browser.clone(), "mode=partial").await;
+    assert_eq!(counts(&reply.json()), (1, 0, 0, 1), "{}", reply.body);
+    let actor: String = sqlx::query_scalar("SELECT actor FROM io_ingest_load WHERE org_id = $1 AND channel = 'upload' ORDER BY loaded_at DESC LIMIT 1").bind(org).fetch_one(&pool).await.expect("load");
+    assert_eq!(actor, manager);
+
+    // Board members and visitors cannot; another site cannot make a browser do it.
+    let board_client = Client::signed_in(&pool, &board, &board_password).await;
+    assert_eq!(upload(board_client, "").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(upload(Client::anonymous(&pool), "").await.status, StatusCode::UNAUTHORIZED);
+    let cross = browser.post_with("/api/upload/kpis", csv, &[("origin", "https://evil.example"), ("content-type", "text/csv")]).await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+
+    let doc = Client::anonymous(&pool).get("/api/v1/openapi.json").await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = doc.json();
+    assert!(doc["paths"]["/api/v1/kpis.csv"]["post"].is_object(), "{doc}");
+    assert_eq!(doc["components"]["schemas"]["RowError"]["required"], json!(["row", "field", "error"]));
+}
