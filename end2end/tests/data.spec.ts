@@ -22,6 +22,7 @@ test('a manager checks and loads a CSV and the dashboard shows the new number', 
   await page.goto('/login?next=%2Fdata');
   await signIn(page, 'manager');
   await expect(page.getByRole('heading', { name: 'Load data' })).toBeVisible();
+  await page.waitForLoadState('networkidle'); // the page's buttons work once it is hydrated
   const file = page.getByTestId('upload-file');
   await file.setInputFiles(csvFile(`date,metric,value,region,source\n${day},revenue,1000,EMEA,e2e-upload\n${day},revenue,lots,EMEA,e2e-upload-2\n`));
   await page.getByTestId('upload-check').click();
@@ -57,6 +58,7 @@ test('an admin creates an API token and a script loads with it', async ({ page, 
   await page.goto('/login?next=%2Fadmin%2Ftokens');
   await signIn(page, 'admin');
   await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  await page.waitForLoadState('networkidle'); // the token is shown by the hydrated page
   await page.getByLabel('Name').fill('e2e-script');
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
