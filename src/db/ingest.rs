@@ -9,6 +9,13 @@ use uuid::Uuid;
 use super::kpi::{begin_staging, copy_into_staging, FactTable};
 use crate::domain::ingest::{IngestMode, IngestReport, IngestRow, IngestTarget, LoadChannel, LoadSummary};
 
+/// Locks the org's row for the rest of the transaction: loads into one org run one after another,
+/// so two never create the same metric or rebuild the same day's rollups at once.
+pub async fn lock_org(conn: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM io_org WHERE id = $1 FOR UPDATE").bind(org_id).execute(conn).await?;
+    Ok(())
+}
+
 /// Each catalogue metric of the org: key, kind (`kpi`/`signal`) and unit.
 pub async fn known_metrics(conn: &mut PgConnection, org_id: Uuid) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT key, kind, unit FROM io_metric WHERE org_id = $1").bind(org_id).fetch_all(conn).await

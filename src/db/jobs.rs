@@ -149,7 +149,8 @@ pub async fn finish_many(pool: &PgPool, worker: &str, outcomes: &[(Uuid, Outcome
     for (_, outcome) in outcomes {
         let (p, e, b) = match outcome {
             Outcome::Succeeded(value) => (Some(value.clone()), None, 0.0),
-            Outcome::Failed { error, backoff_secs } => (None, Some(error.clone()), *backoff_secs),
+            // PostgreSQL text cannot hold NUL; an error message with one must still be stored.
+            Outcome::Failed { error, backoff_secs } => (None, Some(error.replace('\0', "\u{fffd}")), *backoff_secs),
         };
         progress.push(p);
         errors.push(e);

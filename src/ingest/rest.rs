@@ -77,7 +77,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, scope: TokenScope) 
     let Some(token) = presented else {
         return Err(refuse(StatusCode::UNAUTHORIZED, "send an API token: Authorization: Bearer <token> (session cookies are not accepted here)".into(), json!({})));
     };
-    let identity = db::tokens::authenticate(&state.pool, &token_hash(token)).await.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("the database is unavailable: {e}"), json!({})))?;
+    let identity = db::tokens::authenticate(&state.pool, &token_hash(token)).await.map_err(|e| {
+        // The detail goes to the log (by the conversion), never to an unauthenticated caller.
+        let e = crate::error::AppError::from(e);
+        refuse(StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), e.to_string(), json!({}))
+    })?;
     let Some(identity) = identity else {
         return Err(refuse(StatusCode::UNAUTHORIZED, "the API token is unknown or revoked".into(), json!({})));
     };

@@ -145,6 +145,7 @@ pub async fn preview(pool: &PgPool, req: &LoadRequest, parsed: &Parsed) -> Resul
 /// Runs the load; see the module doc. A refused all-or-nothing load writes no data but is recorded.
 pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Parsed) -> Result<IngestReport, AppError> {
     let mut tx = pool.begin().await?;
+    db::ingest::lock_org(&mut tx, req.org_id).await?;
     let known = db::ingest::known_metrics(&mut tx, req.org_id).await?;
     let checked = check(parsed, &known, req);
     let mut report = first_report(req, parsed, &checked);

@@ -44,10 +44,14 @@ pub async fn run(ctx: &JobContext, job: &ClaimedJob) -> Result<Value, String> {
     }
 }
 
-/// Does nothing, or what its payload asks (`sleep_ms`, `fail`): the queue's own tests and benchmark.
+/// Does nothing, or what its payload asks (`sleep_ms`, `fail`, `panic`): the queue's own tests and benchmark.
 async fn noop(payload: &Value) -> Result<Value, String> {
     if let Some(ms) = payload.get("sleep_ms").and_then(Value::as_u64) {
         tokio::time::sleep(std::time::Duration::from_millis(ms.min(600_000))).await;
+    }
+    if let Some(message) = payload.get("panic").and_then(Value::as_str) {
+        // Tests prove a handler that panics fails its job rather than holding it forever.
+        panic!("{message}");
     }
     match payload.get("fail").and_then(Value::as_str) {
         Some(message) => Err(message.to_string()),

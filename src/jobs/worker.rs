@@ -104,7 +104,15 @@ impl Worker {
                 let lost = done.iter().filter(|(id, _)| !ended.contains(id)).count();
                 tracing::warn!(worker = %self.name, lost, "jobs whose lease was taken over; their outcome is not recorded");
             }
-            Err(err) => tracing::warn!(error = %err, "recording jobs' outcomes; they run again after their lease"),
+            // One outcome the database refuses must not cost the others theirs: one at a time.
+            Err(err) => {
+                tracing::warn!(error = %err, "recording a batch of outcomes; recording them one by one");
+                for (id, outcome) in &done {
+                    if let Err(err) = db::jobs::finish(&self.ctx.pool, *id, &self.name, outcome).await {
+                        tracing::warn!(job = %id, error = %err, "recording a job's outcome; it runs again after its lease");
+                    }
+                }
+            }
         }
         for (id, _) in &done {
             in_flight.remove(id);
@@ -124,6 +132,8 @@ impl Worker {
                 _ = &mut grace => break,
             }
         }
+        // Jobs that ended as the grace period ran out keep their outcome; only the rest are released.
+        self.record(&mut running, &mut in_flight, Vec::new()).await;
         running.abort_all();
         let left: Vec<Uuid> = in_flight.into_iter().collect();
         if !left.is_empty() {
@@ -149,7 +159,12 @@ impl Worker {
                 }
             }
         });
-        let result = handlers::run(&self.ctx, &job).await;
+        // On its own task, so a handler that panics fails its job instead of leaving it held.
+        let handler = tokio::spawn({
+            let (ctx, job) = (self.ctx.clone(), job.clone());
+            async move { handlers::run(&ctx, &job).await }
+        });
+        let result = handler.await.unwrap_or_else(|e| Err(format!("the job's handler stopped: {e}")));
         heartbeat.abort();
         let outcome = match result {
             Ok(progress) => Outcome::Succeeded(progress),

@@ -242,3 +242,25 @@ async fn the_upload_endpoint_takes_a_csv_from_a_signed_in_manager_and_the_api_is
     assert!(doc["paths"]["/api/v1/kpis.csv"]["post"].is_object(), "{doc}");
     assert_eq!(doc["components"]["schemas"]["RowError"]["required"], json!(["row", "field", "error"]));
 }
+
+/// Loads into one org run one after another: two at once on the same day (each rebuilding that
+/// day's rollups, both creating the same new metric) both succeed and the totals hold both.
+#[sqlx::test]
+async fn two_loads_at_once_into_one_org_both_land(pool: PgPool) {
+    let (org, token) = org_with_token(&pool, "acme", &[TokenScope::Ingest]).await;
+    let rows = |source: &str| json!([
+        { "date": "2026-11-20", "metric": "revenue", "value": 10, "source": source },
+        { "date": "2026-11-20", "metric": "refunds", "value": 1, "source": source, "direction": "lower_is_better", "aggregation": "sum" }
+    ]).to_string();
+    for round in 0..5 {
+        let (a, b) = (rows(&format!("a{round}")), rows(&format!("b{round}")));
+        let (x, y) = (client(&pool), client(&pool));
+        let (first, second) = tokio::join!(
+            x.post_api("/api/v1/kpis?create_metrics=true", Some(&token), "application/json", &a),
+            y.post_api("/api/v1/kpis?create_metrics=true", Some(&token), "application/json", &b)
+        );
+        assert_eq!((first.status, second.status), (StatusCode::OK, StatusCode::OK), "{} / {}", first.body, second.body);
+    }
+    assert_eq!(total(&pool, org, "revenue", "2026-11-20").await, Some(100.0));
+    assert_eq!(total(&pool, org, "refunds", "2026-11-20").await, Some(10.0));
+}

@@ -91,6 +91,18 @@ async fn a_job_failing_every_attempt_ends_failed_with_its_error(pool: PgPool) {
     assert!(finished);
 }
 
+/// A handler that panics must not leave its job held by a heartbeat forever: the attempt fails,
+/// is retried, and ends `failed` with what happened, while the worker goes on with other jobs.
+#[sqlx::test]
+async fn a_job_whose_handler_panics_fails_and_the_worker_goes_on(pool: PgPool) {
+    let id = noop(&pool, json!({ "panic": "index out of bounds" }), 2).await;
+    let ok = noop(&pool, json!({}), 2).await;
+    run_workers_until(&pool, config(FAST), 1, || async { state(&pool, id).await.0 == "failed" && state(&pool, ok).await.0 == "succeeded" }).await;
+    let (_, attempts, error) = state(&pool, id).await;
+    assert_eq!(attempts, 2);
+    assert!(error.as_deref().unwrap_or_default().contains("the job's handler stopped"), "{error:?}");
+}
+
 #[sqlx::test]
 async fn two_workers_never_run_the_same_job_at_once(pool: PgPool) {
     sqlx::query("INSERT INTO io_job (kind, payload) SELECT 'noop', '{\"sleep_ms\": 5}' FROM generate_series(1, 300)").execute(&pool).await.expect("jobs");
