@@ -54,6 +54,17 @@ test('a manager checks and loads a CSV and the dashboard shows the new number', 
   expect(shown).toBeCloseTo(before + 1000, 2);
 });
 
+test('the upload and token pages fit a 390 px phone', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/login?next=%2Fdata');
+  await signIn(page, 'admin');
+  for (const path of ['/data', '/admin/tokens']) {
+    await page.goto(path);
+    await expect(page.locator('h1')).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
+  }
+});
+
 test('an admin creates an API token and a script loads with it', async ({ page, request }) => {
   await page.goto('/login?next=%2Fadmin%2Ftokens');
   await signIn(page, 'admin');

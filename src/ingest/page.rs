@@ -53,8 +53,8 @@ pub fn DataUploadPage() -> impl IntoView {
                     <option value="signals">"Engagement signals"</option>
                 </select>
             </label>
-            <label><input type="checkbox" name="partial" node_ref=partial/>"Skip bad rows (load the good ones)"</label>
-            <label><input type="checkbox" name="create_metrics" node_ref=create/>"Create new metrics (rows give direction and aggregation)"</label>
+            <label class="check"><input type="checkbox" name="partial" node_ref=partial/>"Skip bad rows (load the good ones)"</label>
+            <label class="check"><input type="checkbox" name="create_metrics" node_ref=create/>"Create new metrics (rows give direction and aggregation)"</label>
             <button type="button" on:click=move |_| send(true) data-testid="upload-check">"Check file"</button>
             <button type="submit" data-testid="upload-load">"Load"</button>
         </form>

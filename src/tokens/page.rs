@@ -23,7 +23,7 @@ pub fn TokensAdminPage() -> impl IntoView {
                 <legend>"New token"</legend>
                 <label>"Name" <input type="text" name="name" required maxlength="80" placeholder="nightly-warehouse-export"/></label>
                 {TokenScope::ALL.iter().map(|s| view! {
-                    <label><input type="checkbox" name="scopes[]" value=s.as_str() checked=*s == TokenScope::Ingest/>{s.as_str()}</label>
+                    <label class="check"><input type="checkbox" name="scopes[]" value=s.as_str() checked=*s == TokenScope::Ingest/>{s.as_str()}</label>
                 }).collect_view()}
                 <button type="submit">"Create token"</button>
             </fieldset>
