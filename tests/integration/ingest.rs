@@ -264,3 +264,40 @@ async fn two_loads_at_once_into_one_org_both_land(pool: PgPool) {
     assert_eq!(total(&pool, org, "revenue", "2026-11-20").await, Some(100.0));
     assert_eq!(total(&pool, org, "refunds", "2026-11-20").await, Some(10.0));
 }
+
+/// Two app instances on one database: the board summary one of them cached shows a load made
+/// through the other at once, even when the load only changes a past day of the period (the last
+/// day of data stays the same; the org's data version moves).
+#[sqlx::test]
+async fn a_load_through_one_instance_refreshes_the_board_cache_of_another(pool: PgPool) {
+    use insightops::seed::{run, SeedOptions};
+    run(&pool, &SeedOptions { days: 120, scale: 1, end: day("2026-11-01"), only_if_empty: false }).await.expect("seed");
+    let acme = insightops::db::orgs::by_slug(&pool, "acme").await.expect("query").expect("org").id;
+    let admin: Uuid = sqlx::query_scalar("SELECT id FROM io_user WHERE email = 'admin@acme.example'").fetch_one(&pool).await.expect("admin");
+    let token = "iot_two_instances";
+    let hash = insightops::ingest::rest::token_hash(token);
+    let mut conn = pool.acquire().await.expect("connection");
+    let new = insightops::db::tokens::NewToken { org_id: acme, name: "loader", hash: &hash, prefix: "iot_two", scopes: &[TokenScope::Ingest], created_by: admin };
+    insightops::db::tokens::create(&mut conn, &new).await.expect("token");
+
+    // Instance A serves the board member; instance B takes the load. Each has its own cache.
+    let mut board = Client::of_router(crate::support::router(pool.clone()), [10, 0, 0, 1]);
+    let reply = board.login("board@acme.example", "board-acme-demo").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let revenue = |reply: &crate::support::Reply| {
+        let json = reply.json();
+        let card = json["cards"].as_array().and_then(|cards| cards.iter().find(|c| c["metric_key"] == "revenue").cloned()).expect("revenue card");
+        (card["vs_previous"]["current"].as_f64().expect("current"), json["period_start"].as_str().unwrap_or_default().to_string())
+    };
+    let first = board.post("/api/exec_summary", "grain=month&period=").await;
+    let (before, period_start) = revenue(&first);
+    assert_eq!(revenue(&board.post("/api/exec_summary", "grain=month&period=").await).0, before, "served again, from the cache");
+
+    let loader = client(&pool);
+    let row = json!([{ "date": period_start, "metric": "revenue", "value": 1000000, "region": "EMEA", "source": "late-invoices" }]).to_string();
+    let reply = loader.post_api("/api/v1/kpis", Some(token), "application/json", &row).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let (after, _) = revenue(&board.post("/api/exec_summary", "grain=month&period=").await);
+    assert!((after - before - 1_000_000.0).abs() < 1e-6, "{before} -> {after}");
+}
