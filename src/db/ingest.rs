@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::decode;
 use super::kpi::{begin_staging, copy_into_staging, FactTable};
 use crate::domain::ingest::{IngestMode, IngestReport, IngestRow, IngestTarget, LoadChannel, LoadSummary};
 
@@ -63,22 +64,6 @@ pub async fn merge(conn: &mut PgConnection, table: FactTable) -> Result<MergeCou
 /// The days the staged rows touch.
 pub async fn staged_days(conn: &mut PgConnection) -> Result<Vec<NaiveDate>, sqlx::Error> {
     sqlx::query_scalar("SELECT DISTINCT day FROM io_stage_daily ORDER BY 1").fetch_all(conn).await
-}
-
-/// Records the dimension values of the staged rows (the filters' choices).
-pub async fn record_staged_dimension_values(conn: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO io_dimension_value (org_id, dimension, value)
-         SELECT DISTINCT $1::uuid, d.dimension, d.value
-         FROM io_stage_daily s
-         CROSS JOIN LATERAL (VALUES ('region', s.region), ('segment', s.segment), ('channel', s.channel), ('product', s.product)) AS d (dimension, value)
-         WHERE d.value IS NOT NULL AND d.value <> ''
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(org_id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Marks the org's data as changed: every app instance's board cache compares this version.
@@ -144,12 +129,11 @@ pub async fn recent_loads(pool: &PgPool, org_id: Uuid, limit: i64) -> Result<Vec
     .await?;
     rows.into_iter()
         .map(|r| {
-            let bad = |what: &str, v: &str| sqlx::Error::Decode(format!("io_ingest_load.{what} has unknown value {v:?}").into());
             Ok(LoadSummary {
                 id: r.id,
-                target: IngestTarget::parse(&r.target).ok_or_else(|| bad("target", &r.target))?,
-                channel: LoadChannel::parse(&r.channel).ok_or_else(|| bad("channel", &r.channel))?,
-                mode: IngestMode::parse(&r.mode).ok_or_else(|| bad("mode", &r.mode))?,
+                target: decode("io_ingest_load.target", &r.target, IngestTarget::parse(&r.target))?,
+                channel: decode("io_ingest_load.channel", &r.channel, LoadChannel::parse(&r.channel))?,
+                mode: decode("io_ingest_load.mode", &r.mode, IngestMode::parse(&r.mode))?,
                 actor: r.actor,
                 inserted: r.inserted,
                 updated: r.updated,

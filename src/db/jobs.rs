@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::decode;
 use crate::domain::jobs::{JobKind, JobStatus, JobSummary};
 
 /// A job to enqueue.
@@ -79,7 +80,7 @@ pub struct ClaimedJob {
 type ClaimRow = (Uuid, String, Option<Uuid>, serde_json::Value, i32, i32);
 
 fn claimed(row: ClaimRow) -> Result<ClaimedJob, sqlx::Error> {
-    let kind = JobKind::parse(&row.1).ok_or_else(|| sqlx::Error::Decode(format!("io_job.kind has unknown value {:?}", row.1).into()))?;
+    let kind = decode("io_job.kind", &row.1, JobKind::parse(&row.1))?;
     Ok(ClaimedJob { id: row.0, kind, org_id: row.2, payload: row.3, attempts: row.4, max_attempts: row.5 })
 }
 
@@ -241,10 +242,9 @@ impl TryFrom<JobRow> for JobSummary {
     type Error = sqlx::Error;
 
     fn try_from(r: JobRow) -> Result<Self, Self::Error> {
-        let bad = |c: &str, v: &str| sqlx::Error::Decode(format!("io_job.{c} has unknown value {v:?}").into());
         Ok(JobSummary {
-            kind: JobKind::parse(&r.kind).ok_or_else(|| bad("kind", &r.kind))?,
-            status: JobStatus::parse(&r.status).ok_or_else(|| bad("status", &r.status))?,
+            kind: decode("io_job.kind", &r.kind, JobKind::parse(&r.kind))?,
+            status: decode("io_job.status", &r.status, JobStatus::parse(&r.status))?,
             duration_ms: r.started_at.zip(r.finished_at).map(|(s, f)| (f - s).num_milliseconds()),
             id: r.id,
             attempts: r.attempts,
@@ -315,9 +315,8 @@ pub async fn change(conn: &mut PgConnection, org_id: Uuid, id: Uuid, change: Job
         .fetch_optional(&mut *conn)
         .await?;
     let Some((status, kind, key)) = row else { return Ok(ChangeOutcome::Missing) };
-    let bad = |c: &str, v: &str| sqlx::Error::Decode(format!("io_job.{c} has unknown value {v:?}").into());
-    let status = JobStatus::parse(&status).ok_or_else(|| bad("status", &status))?;
-    let kind = JobKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?;
+    let status = decode("io_job.status", &status, JobStatus::parse(&status))?;
+    let kind = decode("io_job.kind", &kind, JobKind::parse(&kind))?;
     let allowed = match change {
         JobChange::Retry => status.can_retry(),
         JobChange::Cancel => status.can_cancel(),

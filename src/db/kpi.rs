@@ -338,22 +338,34 @@ pub async fn dimension_values(pool: &PgPool, org_id: Uuid) -> Result<Vec<(Dimens
     Ok(rows.into_iter().filter_map(|(d, v)| Some((Dimension::parse(&d)?, v))).collect())
 }
 
-/// Records the dimension values present in the org's facts; run by loaders in their transaction.
-/// One pass over each fact table, the same statement the migration used to backfill.
-pub async fn record_dimension_values(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Where new dimension values are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DimensionSource {
+    /// Every fact row of the org (the seed, after loading whole orgs).
+    Facts,
+    /// The rows staged by this transaction (an ingest: only what it brings).
+    Staged,
+}
+
+/// Records the dimension values present in `source`; run by loaders in their transaction.
+pub async fn record_dimension_values(conn: &mut sqlx::PgConnection, org_id: Uuid, source: DimensionSource) -> Result<(), sqlx::Error> {
+    let rows = match source {
+        DimensionSource::Facts => {
+            "SELECT region, segment, channel, product FROM io_kpi_daily WHERE org_id = $1
+             UNION SELECT region, segment, channel, product FROM io_engagement_signal_daily WHERE org_id = $1"
+        }
+        DimensionSource::Staged => "SELECT region, segment, channel, product FROM io_stage_daily",
+    };
+    let statement = format!(
         "INSERT INTO io_dimension_value (org_id, dimension, value)
          SELECT DISTINCT $1::uuid, d.dimension, d.value
-         FROM (SELECT region, segment, channel, product FROM io_kpi_daily WHERE org_id = $1
-               UNION SELECT region, segment, channel, product FROM io_engagement_signal_daily WHERE org_id = $1) f
+         FROM ({rows}) f
          CROSS JOIN LATERAL (VALUES ('region', region), ('segment', segment), ('channel', channel), ('product', product))
              AS d (dimension, value)
          WHERE d.value IS NOT NULL AND d.value <> ''
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(org_id)
-    .execute(conn)
-    .await?;
+         ON CONFLICT DO NOTHING"
+    );
+    sqlx::query(&statement).bind(org_id).execute(conn).await?;
     Ok(())
 }
 

@@ -22,6 +22,12 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::config::DatabaseConfig;
 
+/// A TEXT status column read back into its enum; an unknown token is a decode error naming the
+/// column (`io_job.kind has unknown value "x"`), never a silent default.
+pub(crate) fn decode<T>(column: &str, value: &str, parsed: Option<T>) -> Result<T, sqlx::Error> {
+    parsed.ok_or_else(|| sqlx::Error::Decode(format!("{column} has unknown value {value:?}").into()))
+}
+
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Creates the database named in `url` when it does not exist yet.

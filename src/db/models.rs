@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::decode;
+
 use crate::domain::models::{ExecutionStatus, ExecutionSummary, Implementation, ModelStatus, ModelSummary, ModelType};
 
 /// A registered model version as the runner needs it.
@@ -32,10 +34,6 @@ struct ModelRow {
     description: String,
     input_schema: serde_json::Value,
     config: serde_json::Value,
-}
-
-fn decode<T>(column: &str, value: &str, parsed: Option<T>) -> Result<T, sqlx::Error> {
-    parsed.ok_or_else(|| sqlx::Error::Decode(format!("{column} has unknown value {value:?}").into()))
 }
 
 impl TryFrom<ModelRow> for ModelRecord {

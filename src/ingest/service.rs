@@ -171,7 +171,7 @@ pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Pa
                 let days = db::ingest::staged_days(&mut tx).await?;
                 db::kpi::refresh_rollups_for_days(&mut tx, req.org_id, &days).await?;
             }
-            db::ingest::record_staged_dimension_values(&mut tx, req.org_id).await?;
+            db::kpi::record_dimension_values(&mut tx, req.org_id, db::kpi::DimensionSource::Staged).await?;
             db::ingest::bump_data_version(&mut tx, req.org_id).await?;
             crate::jobs::service::data_changed(&mut tx, req.org_id, config).await?;
         }

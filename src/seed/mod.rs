@@ -127,7 +127,7 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
             };
             inserted[slot] = db::kpi::merge_staging(&mut tx, table).await?;
         }
-        db::kpi::record_dimension_values(&mut tx, org_id).await?;
+        db::kpi::record_dimension_values(&mut tx, org_id, db::kpi::DimensionSource::Facts).await?;
         db::kpi::refresh_rollups(&mut tx, org_id).await?;
         let models_added = crate::models::service::register_builtins(&mut tx, org_id).await?;
         tx.commit().await?;
