@@ -15,6 +15,7 @@ use crate::dashboard::page::DashboardPage;
 use crate::exec::page::ExecPage;
 use crate::jobs::page::JobsAdminPage;
 use crate::tokens::page::TokensAdminPage;
+use crate::collections::page::CollectionsPage;
 use crate::ingest::page::DataUploadPage;
 use crate::models::page::ModelsAdminPage;
 use crate::recommendations::page::RecommendationsPage;
@@ -43,12 +44,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Every page in the navigation with the capability it needs; the menu shows only what the
 /// signed-in role may open.
-const NAV: [(&str, &str, Capability); 10] = [
+const NAV: [(&str, &str, Capability); 11] = [
     ("/", "Overview", Capability::ViewOverview),
     ("/exec", "Board summary", Capability::ViewBoardSummary),
     ("/dashboard", "Dashboard", Capability::ViewDashboards),
     ("/recommendations", "Recommendations", Capability::ViewRecommendations),
     ("/data", "Load data", Capability::LoadData),
+    ("/data/collections", "Collections", Capability::ManageCollections),
     ("/admin/models", "Models", Capability::ManageModels),
     ("/admin/users", "Users", Capability::ManageUsers),
     ("/admin/audit", "Audit log", Capability::ViewAuditLog),
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("recommendations") view=RecommendationsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("data") view=DataUploadPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("data"), StaticSegment("collections")) view=CollectionsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("models")) view=ModelsAdminPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=UsersPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditLogPage ssr=SsrMode::Async/>

@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod app;
 pub mod auth;
 pub mod charts;
+pub mod collections;
 pub mod dashboard;
 pub mod overview;
 pub mod patterns;

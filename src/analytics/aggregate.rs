@@ -70,6 +70,29 @@ pub fn aggregate_window(
     }
 }
 
+/// One stored sub-period: its value by the rule and how many days it holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PartValue {
+    pub value: f64,
+    pub days_present: u32,
+}
+
+/// Combines consecutive sub-periods (months into a year) exactly as [`combine`] would combine
+/// their days: sum = Σ parts; avg = Σ (part × its days) / Σ days; last = the last part's value.
+/// `parts` must be in date order.
+pub fn combine_parts(rule: Aggregation, parts: &[PartValue]) -> Option<f64> {
+    let parts: Vec<PartValue> = parts.iter().copied().filter(|p| p.value.is_finite() && p.days_present > 0).collect();
+    let last = parts.last()?;
+    Some(match rule {
+        Aggregation::Sum => parts.iter().map(|p| p.value).sum(),
+        Aggregation::Avg => {
+            let days: f64 = parts.iter().map(|p| f64::from(p.days_present)).sum();
+            parts.iter().map(|p| p.value * f64::from(p.days_present)).sum::<f64>() / days
+        }
+        Aggregation::Last => last.value,
+    })
+}
+
 /// The `n`-day window ending on `end` (inclusive): `[end - n + 1, end]`.
 pub fn trailing_window(end: NaiveDate, n: u32) -> (NaiveDate, NaiveDate) {
     (end - Duration::days(n.saturating_sub(1) as i64), end)
@@ -90,6 +113,20 @@ mod tests {
         assert_eq!(combine(Aggregation::Sum, &[2.0, 4.0, 9.0]), Some(15.0));
         assert_eq!(combine(Aggregation::Avg, &[2.0, 4.0, 9.0]), Some(5.0));
         assert_eq!(combine(Aggregation::Last, &[2.0, 4.0, 9.0]), Some(9.0));
+    }
+
+    #[test]
+    fn parts_combine_like_their_days() {
+        // Days 1..=5 split 2 + 3: sum 15, avg 3, last 5, from the parts alone.
+        let days = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let parts = [PartValue { value: 1.5, days_present: 2 }, PartValue { value: 4.0, days_present: 3 }];
+        let sums = [PartValue { value: 3.0, days_present: 2 }, PartValue { value: 12.0, days_present: 3 }];
+        let lasts = [PartValue { value: 2.0, days_present: 2 }, PartValue { value: 5.0, days_present: 3 }];
+        assert_eq!(combine_parts(Aggregation::Avg, &parts), combine(Aggregation::Avg, &days));
+        assert_eq!(combine_parts(Aggregation::Sum, &sums), combine(Aggregation::Sum, &days));
+        assert_eq!(combine_parts(Aggregation::Last, &lasts), combine(Aggregation::Last, &days));
+        assert_eq!(combine_parts(Aggregation::Sum, &[]), None);
+        assert_eq!(combine_parts(Aggregation::Avg, &[PartValue { value: f64::NAN, days_present: 3 }]), None);
     }
 
     #[test]

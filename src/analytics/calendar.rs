@@ -71,6 +71,12 @@ pub fn period_containing(date: NaiveDate, granularity: Granularity) -> Period {
     }
 }
 
+/// The period just after `period`; `None` at the end of the calendar.
+pub fn next_period(period: &Period, granularity: Granularity) -> Option<Period> {
+    let next = period_containing(shift(period.end, 1), granularity);
+    (next.start > period.start).then_some(next)
+}
+
 /// The period just before `period`.
 pub fn previous_period(period: &Period, granularity: Granularity) -> Period {
     period_containing(shift(period.start, -1), granularity)

@@ -34,12 +34,14 @@ pub struct JobsConfig {
 }
 
 /// The scheduled jobs and the seeds' schedules (seed 002, §4.1).
-pub const SCHEDULES: [(&str, &str); 5] = [
+pub const SCHEDULES: [(&str, &str); 6] = [
     ("retention", "15 2 * * *"),
     ("pattern_review_weekly", "0 3 * * 1"),
     ("pattern_review_monthly", "0 4 1 * *"),
     ("pattern_review_yearly", "0 5 1 1 *"),
     ("cache_warmup", "*/15 * * * *"),
+    // Mondays, after the week has ended everywhere: weekly-update collections take the week just ended.
+    ("collections_weekly", "0 6 * * 1"),
 ];
 
 impl Default for JobsConfig {
@@ -121,9 +123,9 @@ impl EnvProfile {
     /// The seeds' defaults for `env`.
     pub fn default_for(env: Environment) -> EnvProfile {
         let (aggregated, patterns, ttl, rows, exports, jobs): (u32, u32, u32, u32, u32, &[&str]) = match env {
-            Environment::Dev => (90, 90, 60, 100_000, 5, &["retention"]),
-            Environment::Staging => (730, 730, 600, 100_000, 3, &["retention", "pattern_review_weekly", "pattern_review_monthly", "cache_warmup"]),
-            Environment::Prod => (3650, 1825, 900, 50_000, 2, &["retention", "pattern_review_weekly", "pattern_review_monthly", "pattern_review_yearly", "cache_warmup"]),
+            Environment::Dev => (90, 90, 60, 100_000, 5, &["retention", "collections_weekly"]),
+            Environment::Staging => (730, 730, 600, 100_000, 3, &["retention", "pattern_review_weekly", "pattern_review_monthly", "cache_warmup", "collections_weekly"]),
+            Environment::Prod => (3650, 1825, 900, 50_000, 2, &["retention", "pattern_review_weekly", "pattern_review_monthly", "pattern_review_yearly", "cache_warmup", "collections_weekly"]),
             Environment::Offline => (90, 90, 60, 100_000, 5, &[]),
         };
         EnvProfile {

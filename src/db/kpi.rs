@@ -80,11 +80,11 @@ async fn rebuild_rollups(conn: &mut sqlx::PgConnection, org_id: Uuid, days: Opti
              WHERE org_id = $1{only} GROUP BY 1, 2, 3, 4, 5"
         ),
     ];
-    let days: Vec<NaiveDate> = days.map(<[NaiveDate]>::to_vec).unwrap_or_default();
+    let day_list: Vec<NaiveDate> = days.map(<[NaiveDate]>::to_vec).unwrap_or_default();
     for statement in &statements {
-        sqlx::query(statement).bind(org_id).bind(&days).execute(&mut *conn).await?;
+        sqlx::query(statement).bind(org_id).bind(&day_list).execute(&mut *conn).await?;
     }
-    Ok(())
+    super::aggregates::refresh(conn, org_id, days).await
 }
 
 /// Where a `daily_by` query reads from: the smallest table that still has the columns it needs.

@@ -1,7 +1,9 @@
 //! All SQL lives here: the pool, migrations, and one module of queries per table family.
 //! Every query that reads tenant data takes the org id.
 
+pub mod aggregates;
 pub mod audit;
+pub mod collections;
 pub mod ingest;
 pub mod jobs;
 pub mod kpi;

@@ -7,6 +7,8 @@ use sqlx::PgPool;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     pub raw_days: i32,
+    /// Period aggregates; a period goes once its last day is older than this.
+    pub aggregated_days: i32,
     pub pattern_days: i32,
     pub finished_job_days: i32,
 }
@@ -28,9 +30,9 @@ async fn purge_in_batches(pool: &PgPool, sql: &str, days: i32, batch: i64) -> Re
 }
 
 /// Purges raw facts and their daily rollups (which mirror them and are rebuilt from them, so they
-/// follow the raw retention), patterns, and finished jobs with their schedule slots.
+/// follow the raw retention), period aggregates, patterns, and finished jobs with their slots.
 pub async fn purge(pool: &PgPool, r: Retention, batch: i64) -> Result<Purged, sqlx::Error> {
-    let statements: [(&'static str, &str, i32); 8] = [
+    let statements: [(&'static str, &str, i32); 9] = [
         ("io_kpi_daily", "DELETE FROM io_kpi_daily WHERE ctid = ANY (ARRAY(SELECT ctid FROM io_kpi_daily WHERE kpi_date < current_date - $1 LIMIT $2))", r.raw_days),
         (
             "io_engagement_signal_daily",
@@ -40,6 +42,7 @@ pub async fn purge(pool: &PgPool, r: Retention, batch: i64) -> Result<Purged, sq
         ("io_kpi_cube_daily", "DELETE FROM io_kpi_cube_daily WHERE ctid = ANY (ARRAY(SELECT ctid FROM io_kpi_cube_daily WHERE kpi_date < current_date - $1 LIMIT $2))", r.raw_days),
         ("io_kpi_total_daily", "DELETE FROM io_kpi_total_daily WHERE ctid = ANY (ARRAY(SELECT ctid FROM io_kpi_total_daily WHERE kpi_date < current_date - $1 LIMIT $2))", r.raw_days),
         ("io_kpi_member_daily", "DELETE FROM io_kpi_member_daily WHERE ctid = ANY (ARRAY(SELECT ctid FROM io_kpi_member_daily WHERE kpi_date < current_date - $1 LIMIT $2))", r.raw_days),
+        ("io_kpi_period", "DELETE FROM io_kpi_period WHERE ctid = ANY (ARRAY(SELECT ctid FROM io_kpi_period WHERE last_day < current_date - $1 LIMIT $2))", r.aggregated_days),
         ("io_pattern", "DELETE FROM io_pattern WHERE id IN (SELECT id FROM io_pattern WHERE window_end < current_date - $1 LIMIT $2)", r.pattern_days),
         (
             "io_job",

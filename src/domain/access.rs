@@ -31,7 +31,7 @@ impl Role {
         use Capability::*;
         match capability {
             ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations => true,
-            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs | ManageTokens => self == Role::Admin,
+            ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs | ManageTokens | ManageCollections => self == Role::Admin,
             LoadData => self != Role::Board,
         }
     }
@@ -56,6 +56,8 @@ pub enum Capability {
     ManageJobs,
     /// Create and revoke the org's API tokens.
     ManageTokens,
+    /// Create, pause, resume and retry backfill and weekly collections (they read server paths and URLs).
+    ManageCollections,
     /// Upload data files on `/data` and see the load history (admins and managers).
     LoadData,
 }
@@ -157,6 +159,7 @@ mod tests {
             assert_eq!(role.can(Capability::ManageModels), role == Role::Admin);
             assert_eq!(role.can(Capability::ManageJobs), role == Role::Admin);
             assert_eq!(role.can(Capability::ManageTokens), role == Role::Admin);
+            assert_eq!(role.can(Capability::ManageCollections), role == Role::Admin);
             assert_eq!(role.can(Capability::LoadData), role != Role::Board);
         }
         assert_eq!(Role::parse("root"), None);

@@ -27,6 +27,11 @@ pub enum AuditAction {
     JobCancelled,
     TokenCreated,
     TokenRevoked,
+    CollectionCreated,
+    CollectionPaused,
+    CollectionResumed,
+    CollectionRerun,
+    CollectionWeekRetried,
 }
 
 text_enum!(AuditAction {
@@ -48,10 +53,15 @@ text_enum!(AuditAction {
     AuditAction::JobCancelled => "job_cancelled",
     AuditAction::TokenCreated => "token_created",
     AuditAction::TokenRevoked => "token_revoked",
+    AuditAction::CollectionCreated => "collection_created",
+    AuditAction::CollectionPaused => "collection_paused",
+    AuditAction::CollectionResumed => "collection_resumed",
+    AuditAction::CollectionRerun => "collection_rerun",
+    AuditAction::CollectionWeekRetried => "collection_week_retried",
 });
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -70,6 +80,11 @@ impl AuditAction {
         AuditAction::JobCancelled,
         AuditAction::TokenCreated,
         AuditAction::TokenRevoked,
+        AuditAction::CollectionCreated,
+        AuditAction::CollectionPaused,
+        AuditAction::CollectionResumed,
+        AuditAction::CollectionRerun,
+        AuditAction::CollectionWeekRetried,
     ];
 
     pub fn label(self) -> &'static str {
@@ -92,6 +107,11 @@ impl AuditAction {
             AuditAction::JobCancelled => "Job cancelled",
             AuditAction::TokenCreated => "API token created",
             AuditAction::TokenRevoked => "API token revoked",
+            AuditAction::CollectionCreated => "Collection created",
+            AuditAction::CollectionPaused => "Collection paused",
+            AuditAction::CollectionResumed => "Collection resumed",
+            AuditAction::CollectionRerun => "Collection re-run",
+            AuditAction::CollectionWeekRetried => "Collection week retried",
         }
     }
 }

@@ -63,9 +63,11 @@ text_enum!(IngestMode { IngestMode::AllOrNothing => "all_or_nothing", IngestMode
 pub enum LoadChannel {
     Api,
     Upload,
+    /// A week of a backfill or weekly collection.
+    Collection,
 }
 
-text_enum!(LoadChannel { LoadChannel::Api => "api", LoadChannel::Upload => "upload" });
+text_enum!(LoadChannel { LoadChannel::Api => "api", LoadChannel::Upload => "upload", LoadChannel::Collection => "collection" });
 
 /// The source a row without one is stored under; part of the row's key.
 pub const DEFAULT_SOURCE: &str = "default";

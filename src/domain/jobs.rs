@@ -18,6 +18,10 @@ pub enum JobKind {
     CacheWarmup,
     /// Does nothing: benchmarks and queue tests.
     Noop,
+    /// Loads one week of a backfill or weekly collection.
+    CollectionWeek,
+    /// Mondays: adds the week just ended to every weekly-update collection and loads it.
+    WeeklyCollections,
 }
 
 text_enum!(JobKind {
@@ -27,10 +31,21 @@ text_enum!(JobKind {
     JobKind::Retention => "retention",
     JobKind::CacheWarmup => "cache_warmup",
     JobKind::Noop => "noop",
+    JobKind::CollectionWeek => "collection_week",
+    JobKind::WeeklyCollections => "weekly_collections",
 });
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [JobKind::Detect, JobKind::ModelRun, JobKind::PatternReview, JobKind::Retention, JobKind::CacheWarmup, JobKind::Noop];
+    pub const ALL: [JobKind; 8] = [
+        JobKind::Detect,
+        JobKind::ModelRun,
+        JobKind::PatternReview,
+        JobKind::Retention,
+        JobKind::CacheWarmup,
+        JobKind::Noop,
+        JobKind::CollectionWeek,
+        JobKind::WeeklyCollections,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -40,6 +55,8 @@ impl JobKind {
             JobKind::Retention => "Retention purge",
             JobKind::CacheWarmup => "Board cache warm-up",
             JobKind::Noop => "No-op",
+            JobKind::CollectionWeek => "Collection week",
+            JobKind::WeeklyCollections => "Weekly collections",
         }
     }
 }

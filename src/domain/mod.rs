@@ -19,6 +19,7 @@ pub(crate) use text_enum;
 
 pub mod access;
 pub mod audit;
+pub mod collections;
 pub mod date;
 pub mod ingest;
 pub mod dimension;

@@ -1,23 +1,25 @@
-//! Builds the board summary: period totals and deltas, the biggest movements with their main
-//! driver, and anomalous days, all computed by the analytics module from the daily totals.
+//! Builds the board summary: period totals and deltas (read from the stored monthly and quarterly
+//! aggregates, years composed from months), the biggest movements with their main driver, and
+//! anomalous days, computed by the analytics module.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use sqlx::PgPool;
 
 use super::{ExecCard, ExecQuery, ExecSummary, LinkedFact};
-use crate::analytics::aggregate::aggregate_window;
-use crate::analytics::calendar::{aggregate_by, period_containing, previous_period, same_period_last_year, Period};
+use crate::analytics::aggregate::{combine_parts, PartValue, WindowAggregate};
+use crate::analytics::calendar::{next_period, period_containing, previous_period, same_period_last_year, Granularity, Period, PeriodAggregate};
 use crate::analytics::delta::delta;
 use crate::analytics::drivers::{decompose, DriverBreakdown, SliceTotals};
 use crate::analytics::narrative::{metric_facts, Fact, FactInputs, MetricRef};
-use crate::analytics::{Aggregation, DailyValue};
+use crate::analytics::Aggregation;
 use crate::auth::server::Scope;
 use crate::auth::MetricAccess;
 use crate::domain::access::MetricAccessMap;
 use crate::dashboard::DashboardQuery;
 use crate::db;
+use crate::db::aggregates::Grain;
 use crate::db::kpi::DimensionFilter;
 use crate::db::recommendations::VisibleMetrics;
 use crate::db::metrics::{MetricDef, MetricKind};
@@ -63,6 +65,80 @@ pub async fn cached_exec_summary(
     Ok(summary)
 }
 
+/// Per metric, its stored period values of `grain` from the period holding `from` to `to`, keyed
+/// by period start: months and quarters as stored, years composed from their months.
+async fn stored_periods(
+    pool: &PgPool,
+    org_id: uuid::Uuid,
+    grain: Granularity,
+    metrics: &[MetricDef],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<HashMap<String, BTreeMap<NaiveDate, PartValue>>, AppError> {
+    let stored_grain = match grain {
+        Granularity::Week => Grain::Week,
+        Granularity::Quarter => Grain::Quarter,
+        Granularity::Month | Granularity::Year => Grain::Month,
+    };
+    let from = period_containing(from, grain).start;
+    let mut out: HashMap<String, BTreeMap<NaiveDate, PartValue>> = HashMap::new();
+    for row in db::aggregates::totals(pool, org_id, stored_grain, from, to).await? {
+        let part = PartValue { value: row.value, days_present: row.days_present.max(0) as u32 };
+        out.entry(row.metric_key).or_default().insert(row.period_start, part);
+    }
+    if grain != Granularity::Year {
+        return Ok(out);
+    }
+    let rules: HashMap<&str, Aggregation> = metrics.iter().map(|m| (m.key.as_str(), m.aggregation)).collect();
+    Ok(out
+        .into_iter()
+        .map(|(key, months)| {
+            let rule = rules.get(key.as_str()).copied().unwrap_or(Aggregation::Sum);
+            let mut years: BTreeMap<NaiveDate, Vec<PartValue>> = BTreeMap::new();
+            for (start, part) in months {
+                years.entry(period_containing(start, Granularity::Year).start).or_default().push(part);
+            }
+            let years = years
+                .into_iter()
+                .filter_map(|(start, parts)| {
+                    let days_present = parts.iter().map(|p| p.days_present).sum();
+                    Some((start, PartValue { value: combine_parts(rule, &parts)?, days_present }))
+                })
+                .collect();
+            (key, years)
+        })
+        .collect())
+}
+
+/// A card's sparkline: every period from the first with data (not before `first`) to `current`,
+/// a period without data shown as a gap.
+fn sparkline(periods: &BTreeMap<NaiveDate, PartValue>, first: &Period, current: &Period, grain: Granularity) -> Vec<PeriodAggregate> {
+    let Some(first_with_data) = periods.range(first.start..=current.start).next().map(|(start, _)| *start) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut period = period_containing(first_with_data, grain);
+    while period.start <= current.start {
+        let part = periods.get(&period.start);
+        let days_expected = (period.end - period.start).num_days() as u32 + 1;
+        let aggregate = WindowAggregate {
+            start: period.start,
+            end: period.end,
+            value: part.map(|p| p.value),
+            days_present: part.map_or(0, |p| p.days_present),
+            days_expected,
+            missing_days: Vec::new(),
+        };
+        let next = next_period(&period, grain);
+        out.push(PeriodAggregate { period, aggregate });
+        match next {
+            Some(next) => period = next,
+            None => break,
+        }
+    }
+    out
+}
+
 /// Restricted metrics the role may not see are left out; anonymised ones keep their totals but
 /// get no driver breakdown.
 pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery) -> Result<ExecSummary, AppError> {
@@ -92,26 +168,20 @@ pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery) -> Re
         first = previous_period(&first, grain);
     }
     let history_start = first.start.min(last_year.start).min(current.start - Duration::days(120));
-    let rows = db::kpi::daily_totals(pool, scope.org_id, history_start, current.end).await?;
-    let mut by_metric: HashMap<String, Vec<DailyValue>> = HashMap::new();
-    for row in rows {
-        by_metric.entry(row.metric_key).or_default().push(DailyValue::new(row.day, row.value));
-    }
-
-    let window = |series: &[DailyValue], p: &Period, rule: Aggregation| aggregate_window(series, p.start, p.end, rule).value;
+    let stored = stored_periods(pool, scope.org_id, grain, &metrics, history_start, current.end).await?;
     let mut cards = Vec::new();
     for m in &metrics {
-        let series = by_metric.remove(&m.key).unwrap_or_default();
-        let now = window(&series, &current, m.aggregation);
-        let sparkline_days: Vec<DailyValue> = series.iter().copied().filter(|p| p.date >= first.start).collect();
+        let periods = stored.get(&m.key);
+        let value_of = |p: &Period| periods.and_then(|ps| ps.get(&p.start)).map(|v| v.value);
+        let now = value_of(&current);
         cards.push(ExecCard {
             metric_key: m.key.clone(),
             label: m.label.clone(),
             unit: m.unit.clone(),
             direction: m.direction,
-            vs_previous: delta(now, window(&series, &previous, m.aggregation), m.direction),
-            vs_last_year: delta(now, window(&series, &last_year, m.aggregation), m.direction),
-            history: aggregate_by(&sparkline_days, grain, m.aggregation),
+            vs_previous: delta(now, value_of(&previous), m.direction),
+            vs_last_year: delta(now, value_of(&last_year), m.direction),
+            history: periods.map(|ps| sparkline(ps, &first, &current, grain)).unwrap_or_default(),
             dashboard_href: DashboardQuery::range_href(&m.key, current.start, current.end, DimensionFilter::default()),
         });
     }

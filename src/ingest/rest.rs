@@ -119,7 +119,7 @@ fn options(query: Option<&str>) -> Result<LoadOptions, String> {
 
 /// Reads and parses a load's body within the configured limits.
 async fn read_body(state: &AppState, headers: &HeaderMap, body: Body, format: Format) -> Result<Parsed, Response> {
-    let limits = state.config.ingest;
+    let limits = &state.config.ingest;
     let max_bytes = limits.max_body_bytes as usize;
     let too_large = || refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than the limit of {max_bytes} bytes"), json!({ "limit_bytes": max_bytes }));
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());

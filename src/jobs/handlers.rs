@@ -41,6 +41,10 @@ pub async fn run(ctx: &JobContext, job: &ClaimedJob) -> Result<Value, String> {
         JobKind::PatternReview => pattern_review(ctx, job).await,
         JobKind::Retention => retention(ctx).await,
         JobKind::CacheWarmup => super::service::warm_board_cache(&ctx.pool, &ctx.exec_cache, &ctx.config).await.map_err(|e| e.to_string()),
+        JobKind::CollectionWeek => collection_week(ctx, org_of(job)?, &job.payload).await,
+        JobKind::WeeklyCollections => {
+            crate::collections::service::add_last_week(&ctx.pool, &ctx.config, crate::collections::service::today()).await.map_err(|e| e.to_string())
+        }
     }
 }
 
@@ -57,6 +61,12 @@ async fn noop(payload: &Value) -> Result<Value, String> {
         Some(message) => Err(message.to_string()),
         None => Ok(json!({})),
     }
+}
+
+/// One week of a collection: fetched, checked against its last checksum, loaded.
+async fn collection_week(ctx: &JobContext, org_id: Uuid, payload: &Value) -> Result<Value, String> {
+    let week_id = payload.get("week_id").and_then(Value::as_str).and_then(|t| Uuid::parse_str(t).ok()).ok_or("the payload names no week_id")?;
+    crate::collections::service::run_week(&ctx.pool, &ctx.config, org_id, week_id).await.map_err(|e| e.to_string())
 }
 
 /// Every active model of the org, once, after its data changed.
@@ -103,6 +113,9 @@ async fn retention(ctx: &JobContext) -> Result<Value, String> {
     let days = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
     let windows = db::retention::Retention {
         raw_days: days(p.raw_retention_days),
+        // The board reads periods from the aggregates: they stay at least as long as the facts
+        // they are rebuilt from, so a short aggregate window never empties a comparison.
+        aggregated_days: days(p.aggregated_retention_days.max(p.raw_retention_days)),
         pattern_days: days(p.pattern_retention_days),
         finished_job_days: days(p.finished_job_retention_days),
     };

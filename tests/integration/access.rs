@@ -73,6 +73,32 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         let token = insightops::db::tokens::NewToken { org_id: acme, name: "matrix", hash: &"a".repeat(64), prefix: "iot_aaaaaa", scopes: &[insightops::domain::ingest::TokenScope::Ingest], created_by: admin };
         insightops::db::tokens::create(&mut conn, &token).await.expect("token")
     };
+    let collection_id = {
+        let mut conn = pool.acquire().await.expect("connection");
+        let admin = user_id(&pool, "admin@acme.example").await;
+        let weeks = insightops::domain::collections::backfill_weeks(NaiveDate::from_ymd_opt(2026, 1, 5).expect("date"), 2);
+        let new = insightops::db::collections::NewCollection {
+            org_id: acme,
+            name: "matrix",
+            collection_type: insightops::domain::collections::CollectionType::Backfill,
+            target: insightops::domain::ingest::IngestTarget::Kpi,
+            source_kind: insightops::domain::collections::SourceKind::HttpJson,
+            source: "http://127.0.0.1:9/rows?from={week_start}",
+            weeks: &weeks,
+            start_date: weeks[0].0,
+            created_by: admin,
+        };
+        insightops::db::collections::create(&mut conn, &new).await.expect("collection").expect("new name").to_string()
+    };
+    let create_collection_body = form(&[
+        ("name", "nightly"),
+        ("collection_type", "backfill"),
+        ("target", "kpi"),
+        ("source_kind", "http_json"),
+        ("source", "http://127.0.0.1:9/rows?from={week_start}"),
+        ("start_date", "2026-01-05"),
+        ("weeks", "2"),
+    ]);
     let job_body = |extra: &[(&str, &str)]| form(&[&[("job_id", job.to_string().as_str())][..], extra].concat());
     let model_body = |extra: (&str, &str)| form(&[("model_id", &model.to_string()), extra]);
     let config = r#"{ "lookback_days": 30, "min_severity": "critical", "dimensions": [], "metrics": [] }"#;
@@ -104,6 +130,10 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/data_loads", String::new(), [401, 403, 200, 200, 200]),
         ("/api/admin_token_create", form(&[("name", "nightly"), ("scopes[]", "ingest")]), [401, 403, 403, 200, 200]),
         ("/api/admin_token_revoke", form(&[("token_id", &token_id.to_string())]), [401, 403, 403, 200, 404]),
+        ("/api/collections", String::new(), [401, 403, 403, 200, 200]),
+        ("/api/collection", form(&[("collection_id", &collection_id)]), [401, 403, 403, 200, 404]),
+        ("/api/collection_create", create_collection_body, [401, 403, 403, 200, 200]),
+        ("/api/collection_change", form(&[("collection_id", &collection_id), ("action", "pause")]), [401, 403, 403, 200, 404]),
     ];
 
     // Forgetting to add a new server function to the matrix fails here.
@@ -118,7 +148,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         }
     }
     // Every admin mutation that went through is in the audit log, once.
-    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled", "token_revoked"] {
+    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled", "token_revoked", "collection_paused"] {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM io_audit_event WHERE action = $1").bind(action).fetch_one(&pool).await.expect("count");
         assert_eq!(n, 1, "{action}");
     }
@@ -128,7 +158,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
     // Columns: board, manager, admin, admin of the other org.
-    let pages: [(&str, [u16; 4]); 11] = [
+    let pages: [(&str, [u16; 4]); 12] = [
         ("/", [200, 200, 200, 200]),
         ("/exec", [200, 200, 200, 200]),
         ("/dashboard?metric=revenue", [200, 200, 200, 200]),
@@ -140,6 +170,7 @@ async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool:
         ("/admin/jobs", [403, 403, 200, 200]),
         ("/admin/tokens", [403, 403, 200, 200]),
         ("/data", [403, 200, 200, 200]),
+        ("/data/collections", [403, 403, 200, 200]),
     ];
     let anonymous = Client::anonymous(&pool);
     for (page, expected) in pages {

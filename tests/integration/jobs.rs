@@ -2,30 +2,20 @@
 //! `failed` with their error, two workers never run one job, a scheduled slot is enqueued once by
 //! two schedulers, shutdown releases unfinished work, and detection runs by itself on new data.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use insightops::config::Config;
 use insightops::db::jobs::{self, NewJob, Outcome};
 use insightops::domain::jobs::JobKind;
-use insightops::jobs::handlers::JobContext;
 use insightops::jobs::worker::Worker;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-fn config(toml: &str) -> Arc<Config> {
-    let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x")];
-    Arc::new(Config::from_toml_str(toml, "test", &env).expect("config"))
-}
+use crate::support::{config, context, run_workers_until};
 
 /// Fast settings: short leases, 1-second backoff, quick polling.
 const FAST: &str = "[jobs]\nlease_seconds = 5\nbackoff_base_seconds = 1\nbackoff_cap_seconds = 1\npoll_ms = 20\ngrace_seconds = 1\nconcurrency = 4\ndetect_delay_seconds = 0";
-
-fn context(pool: &PgPool, config: Arc<Config>) -> JobContext {
-    JobContext { pool: pool.clone(), config, exec_cache: Default::default() }
-}
 
 async fn noop(pool: &PgPool, payload: serde_json::Value, max_attempts: i32) -> Uuid {
     let mut conn = pool.acquire().await.expect("connection");
@@ -35,25 +25,6 @@ async fn noop(pool: &PgPool, payload: serde_json::Value, max_attempts: i32) -> U
 
 async fn state(pool: &PgPool, id: Uuid) -> (String, i32, Option<String>) {
     sqlx::query_as("SELECT status, attempts, last_error FROM io_job WHERE id = $1").bind(id).fetch_one(pool).await.expect("job")
-}
-
-/// Runs workers until `done` holds or 30 s pass, then stops them.
-async fn run_workers_until<F, Fut>(pool: &PgPool, config: Arc<Config>, count: usize, done: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let tasks: Vec<_> = (0..count).map(|i| tokio::spawn(Worker::new(context(pool, config.clone()), config.jobs.clone(), i).run(stopped.clone()))).collect();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !done().await {
-        assert!(tokio::time::Instant::now() < deadline, "the workers did not get there in 30 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = stop.send(true);
-    for t in tasks {
-        t.await.expect("worker");
-    }
 }
 
 #[sqlx::test]

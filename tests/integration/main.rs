@@ -2,7 +2,9 @@
 //! real binary. One test crate, so the app is linked once.
 
 mod access;
+mod aggregates;
 mod cli_analytics;
+mod collections;
 mod config_startup;
 mod dashboard;
 mod detection;

@@ -193,3 +193,33 @@ impl Client {
         self.send(request, Body::from(body.to_string())).await
     }
 }
+
+/// The app's configuration from `toml` (a Leptos.toml), as the server would read it.
+pub fn config(toml: &str) -> std::sync::Arc<insightops::config::Config> {
+    let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x")];
+    std::sync::Arc::new(insightops::config::Config::from_toml_str(toml, "test", &env).expect("config"))
+}
+
+pub fn context(pool: &PgPool, config: std::sync::Arc<insightops::config::Config>) -> insightops::jobs::handlers::JobContext {
+    insightops::jobs::handlers::JobContext { pool: pool.clone(), config, exec_cache: Default::default() }
+}
+
+/// Runs workers until `done` holds or 30 s pass, then stops them.
+pub async fn run_workers_until<F, Fut>(pool: &PgPool, config: std::sync::Arc<insightops::config::Config>, count: usize, done: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let tasks: Vec<_> = (0..count).map(|i| tokio::spawn(insightops::jobs::worker::Worker::new(context(pool, config.clone()), config.jobs.clone(), i).run(stopped.clone()))).collect();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "the workers did not get there in 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+    for t in tasks {
+        t.await.expect("worker");
+    }
+}
+
