@@ -1,7 +1,7 @@
 //! Builds a dashboard view: validates the URL's choices against the org's catalogue, runs the
 //! queries, and hands every number to the analytics module.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate, Utc};
 use sqlx::PgPool;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{BreakdownRow, Crumb, DashboardData, DashboardQuery, MetricOption, RangePreset};
 use crate::analytics::aggregate::{aggregate_window, combine};
 use crate::analytics::anomaly::{score_series, Severity};
-use crate::analytics::calendar::{aggregate_by, Granularity};
+use crate::analytics::calendar::{aggregate_by, Granularity, PeriodAggregate};
 use crate::analytics::delta::delta;
 use crate::analytics::forecast::forecast;
 use crate::analytics::narrative::{breakdown_sentence, range_change_sentence};
@@ -18,6 +18,7 @@ use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
 use crate::auth::server::Scope;
 use crate::auth::MetricAccess;
 use crate::db;
+use crate::db::aggregates::Grain;
 use crate::db::kpi::{DimensionFilter, FactTable, MemberDayValue};
 use crate::db::metrics::MetricKind;
 use crate::error::AppError;
@@ -147,7 +148,7 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         anonymised,
         as_of,
         generated_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        weekly: aggregate_by(&daily, Granularity::Week, metric.aggregation),
+        weekly: weekly_view(pool, scope.org_id, &metric, &selection, &daily, (start, end)).await?,
         query,
         metrics,
         dimension_values: dimension_values.into_iter().collect(),
@@ -167,6 +168,47 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         trend_summary,
         breakdown_summary,
     })
+}
+
+/// Ranges at least this long read their whole weeks from the stored weekly aggregates.
+const LONG_RANGE_DAYS: i64 = 180;
+
+/// The stored aggregate slice a selection is, if any: the total, or one value of one dimension.
+fn stored_slice(selection: &DimensionFilter) -> Option<(&'static str, String)> {
+    let chosen: Vec<(Dimension, &Vec<String>)> = Dimension::ALL.iter().map(|d| (*d, selection.values(*d))).filter(|(_, v)| !v.is_empty()).collect();
+    match chosen.as_slice() {
+        [] => Some(("total", String::new())),
+        [(d, values)] if values.len() == 1 => Some((d.as_str(), values[0].clone())),
+        _ => None,
+    }
+}
+
+/// The weekly view of the trend. In a long range its whole weeks are the stored weekly aggregates
+/// (the numbers every load maintains); the partial weeks at either end, short ranges and
+/// selections no aggregate holds (several values, several dimensions) combine the days shown.
+async fn weekly_view(
+    pool: &PgPool,
+    org_id: Uuid,
+    metric: &MetricOption,
+    selection: &DimensionFilter,
+    daily: &[DailyValue],
+    (start, end): (NaiveDate, NaiveDate),
+) -> Result<Vec<PeriodAggregate>, AppError> {
+    let mut weeks = aggregate_by(daily, Granularity::Week, metric.aggregation);
+    let Some((dimension, member)) = stored_slice(selection).filter(|_| (end - start).num_days() + 1 >= LONG_RANGE_DAYS) else {
+        return Ok(weeks);
+    };
+    let stored: HashMap<NaiveDate, (f64, i32)> = db::aggregates::slice(pool, org_id, Grain::Week, &metric.key, (dimension, &member), start, end)
+        .await?
+        .into_iter()
+        .map(|p| (p.period_start, (p.value, p.days_present)))
+        .collect();
+    for week in weeks.iter_mut().filter(|w| w.period.start >= start && w.period.end <= end) {
+        let found = stored.get(&week.period.start);
+        week.aggregate.value = found.map(|p| p.0);
+        week.aggregate.days_present = found.map_or(0, |p| p.1.max(0) as u32);
+    }
+    Ok(weeks)
 }
 
 /// One row per value of `by` within `selection`: the range total, the previous range's, the

@@ -71,6 +71,33 @@ async fn drill_levels_add_up_from_the_total_to_the_daily_detail(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn a_long_range_reads_its_whole_weeks_from_the_stored_aggregates(pool: PgPool) {
+    seed(&pool).await;
+    let query = DashboardQuery::from_query_string("metric=revenue&range=365d&region=EMEA").expect("valid");
+    let data = view(&pool, "acme", &query).await;
+    let whole: Vec<_> = data.weekly.iter().filter(|w| w.period.start >= data.start && w.period.end <= data.end).collect();
+    assert!(whole.len() > 20, "{} whole weeks", whole.len());
+    // The stored values are what is shown: they equal the days' combination...
+    for w in &whole {
+        let days: f64 = data.daily.iter().filter(|p| p.date >= w.period.start && p.date <= w.period.end).map(|p| p.value).sum();
+        assert!(close(w.aggregate.value.expect("a value"), days), "{}: {:?} vs {days}", w.period.label, w.aggregate.value);
+    }
+    // ...and a stored value is read, not recomputed: change one and the view follows.
+    let marked = whole[3].period.start;
+    sqlx::query("UPDATE io_kpi_period SET value = 123456789 WHERE grain = 'week' AND dimension = 'region' AND member = 'EMEA' AND metric_key = 'revenue' AND period_start = $1")
+        .bind(marked)
+        .execute(&pool)
+        .await
+        .expect("mark");
+    let again = view(&pool, "acme", &query).await;
+    let shown = again.weekly.iter().find(|w| w.period.start == marked).and_then(|w| w.aggregate.value);
+    assert_eq!(shown, Some(123456789.0));
+    // A short range combines the days it shows.
+    let short = view(&pool, "acme", &DashboardQuery::from_query_string("metric=revenue&range=30d&region=EMEA").expect("valid")).await;
+    assert!(short.weekly.iter().all(|w| w.aggregate.value != Some(123456789.0)));
+}
+
+#[sqlx::test]
 async fn bad_urls_are_explained_and_orgs_are_isolated(pool: PgPool) {
     seed(&pool).await;
     let err = |text: &str| {
