@@ -8,7 +8,7 @@ test.use({ storageState: { cookies: [], origins: [] } });
 const NAV: Record<Role, string[]> = {
   board: ['Overview', 'Board summary', 'Dashboard', 'Recommendations'],
   manager: ['Overview', 'Board summary', 'Dashboard', 'Recommendations', 'Load data'],
-  admin: ['Overview', 'Board summary', 'Dashboard', 'Recommendations', 'Load data', 'Models', 'Users', 'Audit log', 'Jobs', 'API tokens'],
+  admin: ['Overview', 'Board summary', 'Dashboard', 'Recommendations', 'Load data', 'Collections', 'Models', 'Users', 'Audit log', 'Jobs', 'API tokens'],
 };
 const LABEL: Record<Role, string> = { board: 'Board member', manager: 'Manager', admin: 'Admin' };
 
