@@ -64,7 +64,7 @@ CREATE TABLE io_kpi_period (
     last_day     date NOT NULL,
     row_count    bigint NOT NULL,
     updated_at   timestamptz NOT NULL DEFAULT now(),
-    FOREIGN KEY (org_id, metric_key) REFERENCES io_metric (org_id, key) ON UPDATE CASCADE ON DELETE CASCADE,
+    -- No foreign keys: derived from the facts, which have them (see the next migration).
     PRIMARY KEY (org_id, grain, dimension, metric_key, period_start, member)
 );
 

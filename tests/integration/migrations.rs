@@ -57,3 +57,30 @@ async fn updated_at_moves_on_update(pool: PgPool) {
             .expect("update");
     assert!(updated > created, "trigger must touch updated_at");
 }
+
+/// The derived tables have no foreign keys (a load would pay a check per row); renaming a metric
+/// or deleting an org still carries over to them, through triggers on the parents.
+#[sqlx::test]
+async fn derived_rows_follow_a_renamed_metric_and_go_with_their_org(pool: PgPool) {
+    let org = crate::support::insert_org(&pool, "acme").await;
+    crate::support::insert_metric(&pool, org, "revenue", "USD", "higher_is_better", "sum", 1).await;
+    crate::support::insert_kpi(&pool, org, "revenue", crate::support::day("2026-11-02"), "EMEA", 5.0).await;
+    crate::support::refresh_rollups(&pool, org).await;
+    let derived = |key: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let mut counts = Vec::new();
+            for table in ["io_kpi_cube_daily", "io_kpi_total_daily", "io_kpi_member_daily", "io_kpi_period"] {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE metric_key = $1")).bind(key).fetch_one(&pool).await.expect("count");
+                counts.push(n);
+            }
+            counts
+        }
+    };
+    assert!(derived("revenue").await.iter().all(|n| *n > 0));
+    sqlx::query("UPDATE io_metric SET key = 'net_revenue' WHERE org_id = $1").bind(org).execute(&pool).await.expect("rename");
+    assert_eq!(derived("revenue").await, vec![0, 0, 0, 0]);
+    assert!(derived("net_revenue").await.iter().all(|n| *n > 0));
+    sqlx::query("DELETE FROM io_org WHERE id = $1").bind(org).execute(&pool).await.expect("delete org");
+    assert_eq!(derived("net_revenue").await, vec![0, 0, 0, 0]);
+}
