@@ -160,25 +160,39 @@ pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Pa
         db::metrics::upsert(&mut tx, req.org_id, def).await?;
         report.created_metrics.push(def.key.clone());
     }
+    // Where a load's time goes, for the log (and the benchmark): stage, merge, rollups.
+    let mut steps: Vec<(&str, u128)> = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &'static str, steps: &mut Vec<(&str, u128)>| {
+        steps.push((name, clock.elapsed().as_millis()));
+        clock = std::time::Instant::now();
+    };
     if !checked.good.is_empty() {
         let rows: Vec<(&IngestRow, &str)> = checked.good.iter().map(|(r, unit)| (*r, unit.as_str())).collect();
         db::ingest::stage(&mut tx, req.org_id, &rows).await?;
+        lap("stage", &mut steps);
         let counts = db::ingest::merge(&mut tx, table_of(req.target)).await?;
+        lap("merge", &mut steps);
         (report.inserted, report.updated) = (counts.inserted, counts.updated);
         report.unchanged = rows.len() as u64 - counts.inserted - counts.updated;
         if counts.inserted + counts.updated > 0 {
             if req.target == IngestTarget::Kpi {
                 let days = db::ingest::staged_days(&mut tx).await?;
                 db::kpi::refresh_rollups_for_days(&mut tx, req.org_id, &days).await?;
+                lap("rollups_and_aggregates", &mut steps);
             }
             db::kpi::record_dimension_values(&mut tx, req.org_id, db::kpi::DimensionSource::Staged).await?;
             db::ingest::bump_data_version(&mut tx, req.org_id).await?;
             crate::jobs::service::data_changed(&mut tx, req.org_id, config).await?;
+            lap("dimensions_and_version", &mut steps);
         }
     }
     report.written = true;
     db::ingest::record_load(&mut tx, req.org_id, req.channel, &req.actor, &report).await?;
     tx.commit().await?;
+    lap("commit", &mut steps);
+    let steps: Vec<String> = steps.iter().map(|(name, ms)| format!("{name}={ms}ms")).collect();
+    tracing::info!(org = %req.org_id, rows = report.rows, inserted = report.inserted, updated = report.updated, steps = %steps.join(" "), "load written");
     Ok(report)
 }
 
