@@ -70,4 +70,4 @@ awk -v n="$rows" -v c="$copy_s" -v f="$first_s" -v a="$again_s" 'BEGIN {
   printf "POST /api/v1/kpis.csv, same rows again: %.2f s, %.0f rows/s, %.1fx the time of \\copy\n", a, n / a, a / c
 }'
 echo "where the time went (server log):"
-grep -o 'rows=[0-9]* inserted=[0-9]* updated=[0-9]* steps=.*' "$CARGO_TARGET_DIR/bench-ingest-server.log" || true
+sed 's/\x1b\[[0-9;]*m//g' "$CARGO_TARGET_DIR/bench-ingest-server.log" | grep -o 'rows=[0-9]* inserted=[0-9]* updated=[0-9]* steps=.*' || true
