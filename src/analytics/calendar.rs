@@ -105,17 +105,11 @@ pub fn aggregate_by(series: &[DailyValue], granularity: Granularity, rule: Aggre
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut period = period_containing(first, granularity);
-    while period.start <= last {
-        let aggregate = aggregate_window(series, period.start, period.end, rule);
-        let next = period_containing(shift(period.end, 1), granularity);
-        let advanced = next.start > period.start;
-        out.push(PeriodAggregate { period, aggregate });
-        // At the end of the calendar there is no next period.
-        if !advanced {
-            break;
-        }
-        period = next;
+    let mut period = Some(period_containing(first, granularity));
+    while let Some(p) = period.filter(|p| p.start <= last) {
+        let aggregate = aggregate_window(series, p.start, p.end, rule);
+        period = next_period(&p, granularity);
+        out.push(PeriodAggregate { period: p, aggregate });
     }
     out
 }

@@ -23,7 +23,8 @@ pub struct NewCollection<'a> {
     pub created_by: Uuid,
 }
 
-/// Inserts the collection and its weeks; `None` when the org already has one of that name.
+/// Inserts the collection and its weeks (one statement for all weeks); `None` when the org
+/// already has one of that name.
 pub async fn create(conn: &mut PgConnection, c: &NewCollection<'_>) -> Result<Option<Uuid>, sqlx::Error> {
     let end = c.weeks.last().map_or(c.start_date, |w| w.1);
     let id: Option<Uuid> = sqlx::query_scalar(
@@ -43,9 +44,13 @@ pub async fn create(conn: &mut PgConnection, c: &NewCollection<'_>) -> Result<Op
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = id {
-        for (start, end) in c.weeks {
-            add_week(conn, id, *start, *end).await?;
-        }
+        let (starts, ends): (Vec<NaiveDate>, Vec<NaiveDate>) = c.weeks.iter().copied().unzip();
+        sqlx::query("INSERT INTO io_collection_week (collection_id, week_start, week_end) SELECT $1, s, e FROM unnest($2::date[], $3::date[]) AS w (s, e)")
+            .bind(id)
+            .bind(&starts)
+            .bind(&ends)
+            .execute(conn)
+            .await?;
     }
     Ok(id)
 }
@@ -62,14 +67,11 @@ pub async fn add_week(conn: &mut PgConnection, collection_id: Uuid, start: Naive
     .fetch_optional(&mut *conn)
     .await?;
     if id.is_some() {
-        sqlx::query(
-            "UPDATE io_collection SET target_weeks = (SELECT count(*) FROM io_collection_week WHERE collection_id = $1),
-                    end_date = greatest(end_date, $2) WHERE id = $1",
-        )
-        .bind(collection_id)
-        .bind(end)
-        .execute(conn)
-        .await?;
+        sqlx::query("UPDATE io_collection SET target_weeks = target_weeks + 1, end_date = greatest(end_date, $2) WHERE id = $1")
+            .bind(collection_id)
+            .bind(end)
+            .execute(conn)
+            .await?;
     }
     Ok(id)
 }
@@ -174,31 +176,36 @@ impl TryFrom<WeekRow> for WeekSummary {
     }
 }
 
-const WEEK_COLUMNS: &str = "id, week_start, week_end, status, attempts, row_count, data_checksum, error_message,
-    to_char(executed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS executed_at";
+const WEEK_COLUMNS: &str = "w.id, w.week_start, w.week_end, w.status, w.attempts, w.row_count, w.data_checksum, w.error_message,
+    to_char(w.executed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS executed_at";
 
 /// A collection's weeks in date order.
 pub async fn weeks(conn: &mut PgConnection, collection_id: Uuid) -> Result<Vec<WeekSummary>, sqlx::Error> {
-    let rows: Vec<WeekRow> = sqlx::query_as(&format!("SELECT {WEEK_COLUMNS} FROM io_collection_week WHERE collection_id = $1 ORDER BY week_start"))
+    let rows: Vec<WeekRow> = sqlx::query_as(&format!("SELECT {WEEK_COLUMNS} FROM io_collection_week w WHERE w.collection_id = $1 ORDER BY w.week_start"))
         .bind(collection_id)
         .fetch_all(conn)
         .await?;
     rows.into_iter().map(WeekSummary::try_from).collect()
 }
 
+#[derive(sqlx::FromRow)]
+struct LockedWeekRow {
+    collection_id: Uuid,
+    #[sqlx(flatten)]
+    week: WeekRow,
+}
+
 /// Locks one week of the org's collection for its job; `None` if either is gone.
 pub async fn lock_week(conn: &mut PgConnection, org_id: Uuid, week_id: Uuid) -> Result<Option<(Uuid, WeekSummary)>, sqlx::Error> {
-    let row: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT w.collection_id, w.id FROM io_collection_week w JOIN io_collection c ON c.id = w.collection_id
-         WHERE w.id = $1 AND c.org_id = $2 FOR UPDATE OF w",
-    )
+    let row: Option<LockedWeekRow> = sqlx::query_as(&format!(
+        "SELECT w.collection_id, {WEEK_COLUMNS} FROM io_collection_week w JOIN io_collection c ON c.id = w.collection_id
+         WHERE w.id = $1 AND c.org_id = $2 FOR UPDATE OF w"
+    ))
     .bind(week_id)
     .bind(org_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    let Some((collection_id, _)) = row else { return Ok(None) };
-    let week: WeekRow = sqlx::query_as(&format!("SELECT {WEEK_COLUMNS} FROM io_collection_week WHERE id = $1")).bind(week_id).fetch_one(conn).await?;
-    Ok(Some((collection_id, WeekSummary::try_from(week)?)))
+    row.map(|r| Ok((r.collection_id, WeekSummary::try_from(r.week)?))).transpose()
 }
 
 /// What one attempt at a week came to.

@@ -117,8 +117,8 @@ fn sparkline(periods: &BTreeMap<NaiveDate, PartValue>, first: &Period, current: 
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut period = period_containing(first_with_data, grain);
-    while period.start <= current.start {
+    let mut next = Some(period_containing(first_with_data, grain));
+    while let Some(period) = next.filter(|p| p.start <= current.start) {
         let part = periods.get(&period.start);
         let days_expected = (period.end - period.start).num_days() as u32 + 1;
         let aggregate = WindowAggregate {
@@ -129,12 +129,8 @@ fn sparkline(periods: &BTreeMap<NaiveDate, PartValue>, first: &Period, current: 
             days_expected,
             missing_days: Vec::new(),
         };
-        let next = next_period(&period, grain);
+        next = next_period(&period, grain);
         out.push(PeriodAggregate { period, aggregate });
-        match next {
-            Some(next) => period = next,
-            None => break,
-        }
     }
     out
 }
