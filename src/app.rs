@@ -19,6 +19,7 @@ use crate::collections::page::CollectionsPage;
 use crate::ingest::page::DataUploadPage;
 use crate::models::page::ModelsAdminPage;
 use crate::recommendations::page::RecommendationsPage;
+use crate::reports::page::ReportsPage;
 use crate::overview::page::ExecOverviewPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -44,11 +45,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Every page in the navigation with the capability it needs; the menu shows only what the
 /// signed-in role may open.
-const NAV: [(&str, &str, Capability); 11] = [
+const NAV: [(&str, &str, Capability); 12] = [
     ("/", "Overview", Capability::ViewOverview),
     ("/exec", "Board summary", Capability::ViewBoardSummary),
     ("/dashboard", "Dashboard", Capability::ViewDashboards),
     ("/recommendations", "Recommendations", Capability::ViewRecommendations),
+    ("/reports", "Reports", Capability::ViewReports),
     ("/data", "Load data", Capability::LoadData),
     ("/data/collections", "Collections", Capability::ManageCollections),
     ("/admin/models", "Models", Capability::ManageModels),
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("recommendations") view=RecommendationsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("reports") view=ReportsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("data") view=DataUploadPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("data"), StaticSegment("collections")) view=CollectionsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("models")) view=ModelsAdminPage ssr=SsrMode::Async/>

@@ -26,6 +26,12 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A request over a configured limit (rows per export); the message says the limit.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// Too many of something at once (parallel exports); retry after a moment.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     /// Too many password checks are running: the caller should retry in a moment.
     #[error("the server is busy signing other people in; try again in {retry_after_secs} s")]
     Overloaded { retry_after_secs: u64 },
@@ -47,6 +53,8 @@ impl AppError {
             AppError::Forbidden | AppError::AccessDenied(_) | AppError::CrossOriginRefused => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
+            AppError::LimitExceeded(_) => 422,
+            AppError::RateLimited { .. } => 429,
             AppError::DatabaseUnavailable | AppError::Overloaded { .. } => 503,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
@@ -104,7 +112,7 @@ mod ssr {
                 let status = axum::http::StatusCode::from_u16(err.status_code())
                     .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
                 options.set_status(status);
-                if let AppError::TooManyRequests { retry_after_secs } | AppError::Overloaded { retry_after_secs } = err {
+                if let AppError::TooManyRequests { retry_after_secs } | AppError::Overloaded { retry_after_secs } | AppError::RateLimited { retry_after_secs, .. } = err {
                     options.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
                 }
             }

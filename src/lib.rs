@@ -22,6 +22,7 @@ pub mod domain;
 pub use domain::dimension as model;
 pub mod models;
 pub mod recommendations;
+pub mod reports;
 pub mod tokens;
 pub mod ui;
 

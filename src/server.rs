@@ -45,7 +45,7 @@ pub fn session_store(pool: PgPool) -> PostgresStore {
 pub fn app_state(config: Arc<Config>, pool: PgPool) -> AppState {
     let password_checks = Arc::new(tokio::sync::Semaphore::new(config.auth.password_check_slots()));
     let exec_cache = ExecCache::with_ttl(std::time::Duration::from_secs(config.profile.board_cache_ttl_seconds.into()));
-    AppState { leptos_options: leptos_options(&config), pool, config, exec_cache, password_checks }
+    AppState { leptos_options: leptos_options(&config), pool, config, exec_cache, password_checks, export_slots: Default::default() }
 }
 
 pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
@@ -68,6 +68,8 @@ pub fn router_for(state: AppState) -> Router {
         })
         // The upload page posts files here with its session.
         .merge(crate::ingest::rest::upload_routes())
+        // Downloads of exports and reports, with the session of the page that links them.
+        .merge(crate::reports::rest::routes())
         // Pages, server functions and uploads (not static files, health or the token API) learn who is asking.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::identify))
         .route("/api/health", get(crate::health::health))

@@ -17,6 +17,8 @@ pub struct AppState {
     pub exec_cache: crate::exec::cache::ExecCache,
     /// Bounds the password checks running at once (`auth.max_concurrent_password_checks`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// The exports each user has running (`exports_per_user`).
+    pub export_slots: crate::reports::export::ExportSlots,
 }
 
 impl AppState {

@@ -263,6 +263,28 @@ impl DashboardQuery {
         }
     }
 
+    /// The days the view covers when the data ends on `as_of`: a preset ends there, a custom
+    /// range is its own.
+    pub fn range_for(&self, as_of: NaiveDate) -> Result<(NaiveDate, NaiveDate), AppError> {
+        match (self.range.days(), self.from, self.to) {
+            (Some(days), _, _) => Ok((as_of - chrono::Duration::days(days - 1), as_of)),
+            (None, Some(from), Some(to)) => Ok((from, to)),
+            _ => Err(bad("a custom range needs both `from` and `to`".into())),
+        }
+    }
+
+    /// The filters with the drill path applied: each step fixes the next dimension's value.
+    pub fn selection(&self) -> Result<DimensionFilter, AppError> {
+        let mut selection = self.filter.clone();
+        for (step, value) in self.drill.iter().enumerate() {
+            let d = Dimension::ALL[step.min(Dimension::ALL.len() - 1)];
+            selection = selection
+                .narrowed(d, value)
+                .ok_or_else(|| bad(format!("{} {value:?} is excluded by the {} filter", d.label(), d.as_str())))?;
+        }
+        Ok(selection)
+    }
+
     /// The dimension the current drill level breaks down by; `None` when every dimension is
     /// fixed and the page shows the daily detail table.
     pub fn level(&self) -> Option<Dimension> {

@@ -59,6 +59,24 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+/// Downloads of the view as shown, and "Save as report" with the view filled in.
+#[component]
+fn ExportLinks(query: DashboardQuery) -> impl IntoView {
+    let view_query = DashboardQuery { refresh: AutoRefresh::Off, ..query }.to_query_string();
+    let save = format!("/reports?{}", form_urlencoded::Serializer::new(String::new()).append_pair("view", &view_query).finish());
+    let export = move |format: &str| {
+        let joiner = if view_query.is_empty() { "" } else { "&" };
+        format!("/export/dashboard?{view_query}{joiner}format={format}")
+    };
+    view! {
+        <nav class="export-links no-print" aria-label="Export this view">
+            <a href=export("csv") download="" rel="external" data-testid="export-csv">"Export CSV"</a>
+            <a href=export("json") download="" rel="external" data-testid="export-json">"Export JSON"</a>
+            <a href=save data-testid="save-as-report">"Save as report"</a>
+        </nav>
+    }
+}
+
 #[component]
 fn DashboardBody(data: DashboardData) -> impl IntoView {
     let navigate = use_navigate();
@@ -83,6 +101,7 @@ fn DashboardBody(data: DashboardData) -> impl IntoView {
             )}
             " UTC"
         </p>
+        <ExportLinks query=data.query.clone()/>
         {if empty {
             view! {
                 <p class="empty" role="status" data-testid="no-data">

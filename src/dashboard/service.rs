@@ -89,11 +89,7 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         breadcrumb.push(Crumb { label: value.clone(), depth: step + 1 });
     }
 
-    let (start, end) = match (query.range.days(), query.from, query.to) {
-        (Some(days), _, _) => (as_of - Duration::days(days - 1), as_of),
-        (None, Some(from), Some(to)) => (from, to),
-        _ => return Err(AppError::BadRequest("a custom range needs both `from` and `to`".into())),
-    };
+    let (start, end) = query.range_for(as_of)?;
     let length = (end - start).num_days() + 1;
     let (previous_start, previous_end) = (start - Duration::days(length), start - Duration::days(1));
     let history_start = previous_start.min(start - Duration::days(HISTORY_DAYS));

@@ -110,3 +110,9 @@ pub async fn upsert(conn: &mut sqlx::PgConnection, org_id: Uuid, def: &MetricDef
     .await?;
     Ok(())
 }
+
+/// Marks a metric as personal data (or not); exports mask a PII metric's dimension values.
+pub async fn set_pii(conn: &mut sqlx::PgConnection, org_id: Uuid, key: &str, pii: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE io_metric SET pii = $3 WHERE org_id = $1 AND key = $2").bind(org_id).bind(key).bind(pii).execute(conn).await?;
+    Ok(())
+}

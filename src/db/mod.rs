@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod audit;
 pub mod collections;
+pub mod exports;
 pub mod ingest;
 pub mod jobs;
 pub mod kpi;
@@ -11,6 +12,7 @@ pub mod logins;
 pub mod metrics;
 pub mod models;
 pub mod recommendations;
+pub mod reports;
 pub mod retention;
 pub mod orgs;
 pub mod patterns;

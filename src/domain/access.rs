@@ -30,9 +30,9 @@ impl Role {
     pub fn can(self, capability: Capability) -> bool {
         use Capability::*;
         match capability {
-            ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations => true,
+            ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations | ViewReports | ExportData => true,
             ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs | ManageTokens | ManageCollections => self == Role::Admin,
-            LoadData => self != Role::Board,
+            LoadData | ManageReports => self != Role::Board,
         }
     }
 }
@@ -60,6 +60,12 @@ pub enum Capability {
     ManageCollections,
     /// Upload data files on `/data` and see the load history (admins and managers).
     LoadData,
+    /// See `/reports` and download reports: board members see the PDF board packs only.
+    ViewReports,
+    /// Create, edit and generate report templates: managers their own, admins every one in the org.
+    ManageReports,
+    /// Download CSV, JSON and PDF exports, within the visibility rules and the export limits.
+    ExportData,
 }
 
 /// The seeds' VISIBILITY levels, set per metric.
@@ -161,6 +167,8 @@ mod tests {
             assert_eq!(role.can(Capability::ManageTokens), role == Role::Admin);
             assert_eq!(role.can(Capability::ManageCollections), role == Role::Admin);
             assert_eq!(role.can(Capability::LoadData), role != Role::Board);
+            assert_eq!(role.can(Capability::ManageReports), role != Role::Board);
+            assert!(role.can(Capability::ViewReports) && role.can(Capability::ExportData));
         }
         assert_eq!(Role::parse("root"), None);
     }

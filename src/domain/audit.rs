@@ -32,6 +32,11 @@ pub enum AuditAction {
     CollectionResumed,
     CollectionRerun,
     CollectionWeekRetried,
+    ReportTemplateCreated,
+    ReportTemplateUpdated,
+    ReportTemplateDeleted,
+    ReportRequested,
+    DataExported,
 }
 
 text_enum!(AuditAction {
@@ -58,10 +63,15 @@ text_enum!(AuditAction {
     AuditAction::CollectionResumed => "collection_resumed",
     AuditAction::CollectionRerun => "collection_rerun",
     AuditAction::CollectionWeekRetried => "collection_week_retried",
+    AuditAction::ReportTemplateCreated => "report_template_created",
+    AuditAction::ReportTemplateUpdated => "report_template_updated",
+    AuditAction::ReportTemplateDeleted => "report_template_deleted",
+    AuditAction::ReportRequested => "report_requested",
+    AuditAction::DataExported => "data_exported",
 });
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -85,6 +95,11 @@ impl AuditAction {
         AuditAction::CollectionResumed,
         AuditAction::CollectionRerun,
         AuditAction::CollectionWeekRetried,
+        AuditAction::ReportTemplateCreated,
+        AuditAction::ReportTemplateUpdated,
+        AuditAction::ReportTemplateDeleted,
+        AuditAction::ReportRequested,
+        AuditAction::DataExported,
     ];
 
     pub fn label(self) -> &'static str {
@@ -112,6 +127,11 @@ impl AuditAction {
             AuditAction::CollectionResumed => "Collection resumed",
             AuditAction::CollectionRerun => "Collection re-run",
             AuditAction::CollectionWeekRetried => "Collection week retried",
+            AuditAction::ReportTemplateCreated => "Report template created",
+            AuditAction::ReportTemplateUpdated => "Report template changed",
+            AuditAction::ReportTemplateDeleted => "Report template deleted",
+            AuditAction::ReportRequested => "Report generation requested",
+            AuditAction::DataExported => "Data exported",
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum JobKind {
     CollectionWeek,
     /// Mondays: adds the week just ended to every weekly-update collection and loads it.
     WeeklyCollections,
+    /// Generates one report of a template (scheduled or asked for).
+    Report,
 }
 
 text_enum!(JobKind {
@@ -33,10 +35,11 @@ text_enum!(JobKind {
     JobKind::Noop => "noop",
     JobKind::CollectionWeek => "collection_week",
     JobKind::WeeklyCollections => "weekly_collections",
+    JobKind::Report => "report",
 });
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::Detect,
         JobKind::ModelRun,
         JobKind::PatternReview,
@@ -45,6 +48,7 @@ impl JobKind {
         JobKind::Noop,
         JobKind::CollectionWeek,
         JobKind::WeeklyCollections,
+        JobKind::Report,
     ];
 
     pub fn label(self) -> &'static str {
@@ -57,6 +61,7 @@ impl JobKind {
             JobKind::Noop => "No-op",
             JobKind::CollectionWeek => "Collection week",
             JobKind::WeeklyCollections => "Weekly collections",
+            JobKind::Report => "Report generation",
         }
     }
 }

@@ -27,5 +27,6 @@ pub mod jobs;
 pub mod measure;
 pub mod models;
 pub mod recommendations;
+pub mod reports;
 
 pub use dimension::{Dimension, DimensionFilter};

@@ -61,6 +61,8 @@ fn ExecBody(data: ExecSummary) -> impl IntoView {
                     }
                 }).collect_view()}
             </nav>
+            <a class="button-link no-print" href=format!("/export/board.pdf?grain={}&period={}", ExecQuery::grain_token(grain), data.period_start)
+                download="" rel="external" data-testid="board-pack">"Download PDF board pack"</a>
         </section>
         <Form method="GET" action="/exec">
             <fieldset class="filters no-print">

@@ -62,6 +62,11 @@ pub async fn tick(pool: &PgPool, config: &Config, now: DateTime<Utc>) -> Result<
         }
         tx.commit().await?;
     }
+    // Report templates carry their own schedules; due ones become queued reports.
+    let reports = crate::reports::service::enqueue_due(pool, config, now).await?;
+    if reports > 0 {
+        enqueued.push(("report_templates".to_string(), now));
+    }
     Ok(enqueued)
 }
 

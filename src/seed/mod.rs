@@ -111,6 +111,7 @@ pub async fn run(pool: &PgPool, options: &SeedOptions) -> Result<Vec<OrgSeedRepo
                     visibility: series.visibility,
                 };
                 db::metrics::upsert(&mut tx, org_id, &def).await?;
+                db::metrics::set_pii(&mut tx, org_id, &def.key, series.pii).await?;
             }
         }
         let mut inserted = [0u64; 2];

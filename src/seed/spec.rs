@@ -65,6 +65,9 @@ pub struct SeriesSpec {
     /// Who may see the metric (see `[access]` in Leptos.toml).
     #[serde(default = "internal")]
     pub visibility: crate::auth::Visibility,
+    /// Personal data: exports mask its dimension values when `pii_masking` is on.
+    #[serde(default)]
+    pub pii: bool,
 }
 
 fn internal() -> crate::auth::Visibility {

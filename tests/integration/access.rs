@@ -99,6 +99,26 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("start_date", "2026-01-05"),
         ("weeks", "2"),
     ]);
+    // Two report templates of the admin: one the matrix edits and generates, one it deletes.
+    let template_body = |name: &str, id: &str| form(&[("template_id", id), ("name", name), ("view", "metric=revenue&range=30d"), ("grain", "day"), ("format", "csv"), ("schedule", "weekly"), ("status", "active")]);
+    let (matrix_template, doomed_template) = {
+        let admin = user_id(&pool, "admin@acme.example").await;
+        let mut ids = Vec::new();
+        for name in ["matrix", "doomed"] {
+            let form = insightops::domain::reports::TemplateForm {
+                name: name.into(),
+                description: String::new(),
+                query: "metric=revenue".into(),
+                grain: insightops::domain::reports::ExportGrain::Day,
+                format: insightops::domain::reports::ReportFormat::Csv,
+                schedule: insightops::domain::reports::ReportSchedule::Weekly,
+                status: insightops::domain::reports::TemplateStatus::Active,
+            };
+            let mut conn = pool.acquire().await.expect("connection");
+            ids.push(insightops::db::reports::create_template(&mut conn, acme, (admin, "admin@acme.example"), &form, None).await.expect("template").expect("new").to_string());
+        }
+        (ids[0].clone(), ids[1].clone())
+    };
     let job_body = |extra: &[(&str, &str)]| form(&[&[("job_id", job.to_string().as_str())][..], extra].concat());
     let model_body = |extra: (&str, &str)| form(&[("model_id", &model.to_string()), extra]);
     let config = r#"{ "lookback_days": 30, "min_severity": "critical", "dimensions": [], "metrics": [] }"#;
@@ -134,6 +154,11 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/collection", form(&[("collection_id", &collection_id)]), [401, 403, 403, 200, 404]),
         ("/api/collection_create", create_collection_body, [401, 403, 403, 200, 200]),
         ("/api/collection_change", form(&[("collection_id", &collection_id), ("action", "pause")]), [401, 403, 403, 200, 404]),
+        ("/api/reports", "query=".into(), [401, 200, 200, 200, 200]),
+        // Managers change only their own templates: the admin's is not found for them.
+        ("/api/report_template_save", template_body("matrix renamed", &matrix_template), [401, 403, 404, 200, 404]),
+        ("/api/report_generate", form(&[("template_id", &matrix_template)]), [401, 403, 404, 200, 404]),
+        ("/api/report_template_delete", form(&[("template_id", &doomed_template)]), [401, 403, 404, 200, 404]),
     ];
 
     // Forgetting to add a new server function to the matrix fails here.
@@ -148,7 +173,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         }
     }
     // Every admin mutation that went through is in the audit log, once.
-    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled", "token_revoked", "collection_paused"] {
+    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled", "token_revoked", "collection_paused", "report_template_updated", "report_requested", "report_template_deleted"] {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM io_audit_event WHERE action = $1").bind(action).fetch_one(&pool).await.expect("count");
         assert_eq!(n, 1, "{action}");
     }
@@ -158,7 +183,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
     // Columns: board, manager, admin, admin of the other org.
-    let pages: [(&str, [u16; 4]); 12] = [
+    let pages: [(&str, [u16; 4]); 13] = [
         ("/", [200, 200, 200, 200]),
         ("/exec", [200, 200, 200, 200]),
         ("/dashboard?metric=revenue", [200, 200, 200, 200]),
@@ -171,6 +196,7 @@ async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool:
         ("/admin/tokens", [403, 403, 200, 200]),
         ("/data", [403, 200, 200, 200]),
         ("/data/collections", [403, 403, 200, 200]),
+        ("/reports", [200, 200, 200, 200]),
     ];
     let anonymous = Client::anonymous(&pool);
     for (page, expected) in pages {

@@ -15,5 +15,6 @@ mod health;
 mod jobs;
 mod migrations;
 mod recommendations;
+mod reports;
 mod seeding;
 mod support;
