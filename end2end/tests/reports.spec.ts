@@ -30,12 +30,12 @@ test('a manager saves a dashboard view as a report, generates it and downloads t
   await page.getByLabel('Name').fill(name);
   await page.getByLabel('Schedule').fill('weekly');
   await page.getByRole('button', { name: 'Save template' }).click();
-  await expect(page.getByTestId('report-message')).toHaveText('Template saved.');
+  await expect(page.getByTestId('template-message')).toHaveText('Template saved.');
 
   const row = page.getByTestId('report-templates').locator(`tr[data-template="${name}"]`);
   await expect(row).toContainText('weekly');
-  await row.getByRole('button', { name: `Generate ${name} now` }).click();
-  await expect(page.getByTestId('report-message')).toContainText('Report queued');
+  await row.getByRole('button', { name: `Generate now ${name}` }).click();
+  await expect(page.getByTestId('generate-message')).toContainText('Report queued');
   const report = page.getByTestId('report-history').locator(`tr[data-template="${name}"]`).first();
   // No reload: the page polls until the worker has made the file.
   await expect(report).toHaveAttribute('data-report-status', 'ready', { timeout: 30_000 });

@@ -47,25 +47,28 @@ fn template(row: TemplateRow) -> Result<TemplateRecord, sqlx::Error> {
     })
 }
 
+type UuidQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Postgres, Uuid, sqlx::postgres::PgArguments>;
+
+/// Binds a form's eight columns after the keys the statement already bound.
+fn bind_form<'q>(query: UuidQuery<'q>, form: &'q TemplateForm, next_run_at: Option<DateTime<Utc>>) -> UuidQuery<'q> {
+    query
+        .bind(&form.name)
+        .bind(&form.description)
+        .bind(&form.query)
+        .bind(form.grain.as_str())
+        .bind(form.format.as_str())
+        .bind(form.schedule.text())
+        .bind(form.status.as_str())
+        .bind(next_run_at)
+}
+
 /// Inserts a template; `None` when the org already has one of that name.
 pub async fn create_template(conn: &mut PgConnection, org_id: Uuid, owner: (Uuid, &str), form: &TemplateForm, next_run_at: Option<DateTime<Utc>>) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query_scalar(
         "INSERT INTO io_report_template (org_id, owner_id, owner_email, name, description, query, grain, format, schedule, status, next_run_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (org_id, name) DO NOTHING RETURNING id",
-    )
-    .bind(org_id)
-    .bind(owner.0)
-    .bind(owner.1)
-    .bind(&form.name)
-    .bind(&form.description)
-    .bind(&form.query)
-    .bind(form.grain.as_str())
-    .bind(form.format.as_str())
-    .bind(form.schedule.text())
-    .bind(form.status.as_str())
-    .bind(next_run_at)
-    .fetch_optional(conn)
-    .await
+    );
+    bind_form(query.bind(org_id).bind(owner.0).bind(owner.1), form, next_run_at).fetch_optional(conn).await
 }
 
 /// Rewrites a template's settings; `false` when another template of the org has the new name.
@@ -79,23 +82,11 @@ pub async fn update_template(conn: &mut PgConnection, org_id: Uuid, id: Uuid, fo
     if clash {
         return Ok(false);
     }
-    sqlx::query(
+    let query = sqlx::query_scalar(
         "UPDATE io_report_template SET name = $3, description = $4, query = $5, grain = $6, format = $7, schedule = $8, status = $9, next_run_at = $10
-         WHERE org_id = $1 AND id = $2",
-    )
-    .bind(org_id)
-    .bind(id)
-    .bind(&form.name)
-    .bind(&form.description)
-    .bind(&form.query)
-    .bind(form.grain.as_str())
-    .bind(form.format.as_str())
-    .bind(form.schedule.text())
-    .bind(form.status.as_str())
-    .bind(next_run_at)
-    .execute(conn)
-    .await?;
-    Ok(true)
+         WHERE org_id = $1 AND id = $2 RETURNING id",
+    );
+    Ok(bind_form(query.bind(org_id).bind(id), form, next_run_at).fetch_optional(conn).await?.is_some())
 }
 
 pub async fn delete_template(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
@@ -171,12 +162,13 @@ pub async fn set_job(conn: &mut PgConnection, report_id: Uuid, job_id: Uuid) -> 
     Ok(())
 }
 
-/// Marks an attempt as started; `None` when the report is gone or already finished (a retried
-/// job whose earlier attempt did finish), so it is never generated twice.
+/// Marks an attempt as started; `None` when the report is gone or ready (a retried job whose
+/// earlier attempt did finish), so it is never generated twice. A failed report starts again when
+/// an admin retries its job.
 pub async fn start(pool: &PgPool, org_id: Uuid, report_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE io_report SET status = 'generating', attempts = attempts + 1, started_at = now(), error = NULL
-         WHERE org_id = $1 AND id = $2 AND status IN ('pending', 'generating') RETURNING template_id",
+         WHERE org_id = $1 AND id = $2 AND status IN ('pending', 'generating', 'failed') RETURNING template_id",
     )
     .bind(org_id)
     .bind(report_id)
@@ -226,6 +218,19 @@ pub async fn record_error(pool: &PgPool, report_id: Uuid, error: &str, final_att
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// Fails the reports whose job ended (failed or cancelled) while they still wait.
+pub async fn fail_orphans(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE io_report r SET status = 'failed', finished_at = now(),
+                error = coalesce(r.error, j.last_error, 'the job was ' || j.status)
+         FROM io_job j
+         WHERE j.id = r.job_id AND r.status IN ('pending', 'generating') AND j.status IN ('failed', 'cancelled')",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 type ReportRow = (Uuid, Uuid, String, String, String, String, String, i32, Option<i64>, Option<i64>, Option<i64>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>);

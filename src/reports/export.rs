@@ -124,8 +124,10 @@ pub async fn plan(pool: &PgPool, scope: &Scope, profile: &Profile, request: &Exp
         computed.extend(period_rows(pool, scope.org_id, metric, &filter, request.grain, (start, end)).await?);
     }
     if request.grain == ExportGrain::Day && !full.is_empty() {
-        let selection = FactSelection { org_id: scope.org_id, metrics: full.iter().map(|m| m.key.clone()).collect(), filter: selection.clone(), start, end };
-        rows += db::exports::count_facts(pool, &selection).await?;
+        let mut selection = FactSelection { org_id: scope.org_id, metrics: full.iter().map(|m| m.key.clone()).collect(), filter: selection.clone(), start, end, limit: 0 };
+        let counted = db::exports::count_facts(pool, &selection).await?;
+        selection.limit = counted + 1;
+        rows += counted;
         facts = Some(selection);
     }
     rows += computed.len() as i64;
@@ -183,8 +185,14 @@ pub async fn write(pool: &PgPool, plan: &ExportPlan, out: &mpsc::Sender<Result<V
         let mut masks: HashMap<String, String> = HashMap::new();
         let mut conn = pool.acquire().await.map_err(|e| format!("no database connection: {e}"))?;
         let mut rows = db::exports::facts(&mut conn, selection);
+        let mut read = 0i64;
         while let Some(row) = rows.next().await {
             let row: FactExportRow = row.map_err(|e| format!("the export query failed: {e}"))?;
+            read += 1;
+            if read >= selection.limit {
+                // More rows than counted against the limit: data arrived meanwhile.
+                return Err("the data changed while it was being exported; export again".into());
+            }
             let hide = plan.masked.contains(&row.metric_key);
             let mut dims = [row.region.as_deref(), row.segment.as_deref(), row.channel.as_deref(), row.product.as_deref()];
             let masked: Vec<Option<String>>;

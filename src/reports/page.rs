@@ -26,21 +26,28 @@ pub fn ReportsPage() -> impl IntoView {
         move || (query_string.get(), save.version().get(), generate.version().get(), delete.version().get()),
         |(text, ..)| get_reports(text.trim_start_matches('?').to_string()),
     );
-    // While a report waits or runs, poll the page's data in place.
-    Effect::new(move |previous: Option<Option<leptos::leptos_dom::helpers::IntervalHandle>>| {
-        if let Some(Some(handle)) = previous {
+    // While a report waits or runs, poll the page's data in place; leaving the page stops it.
+    let timer = StoredValue::new(None::<leptos::leptos_dom::helpers::IntervalHandle>);
+    let stop = move || {
+        if let Some(handle) = timer.try_update_value(Option::take).flatten() {
             handle.clear();
         }
+    };
+    Effect::new(move |_| {
+        stop();
         let waiting = data.get().and_then(|r| r.ok()).is_some_and(|d| d.is_waiting());
-        waiting.then(|| set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(REFRESH_SECS)).ok()).flatten()
+        if waiting {
+            timer.set_value(set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(REFRESH_SECS)).ok());
+        }
     });
+    on_cleanup(stop);
     view! {
         <Title text="Reports · InsightOps"/>
         <h1>"Reports"</h1>
         <p class="page-intro">"A report template is a saved dashboard view with a format and a schedule. Each run makes a file kept here: CSV or JSON rows of the view, or the PDF board pack of the last complete month. Times are UTC."</p>
-        {move || save.value().get().map(|r| message(r.map(|_| "Template saved.".to_string())))}
-        {move || generate.value().get().map(|r| message(r.map(|_| "Report queued: its status below updates by itself.".to_string())))}
-        {move || delete.value().get().map(|r| message(r.map(|_| "Template deleted.".to_string())))}
+        {move || save.value().get().map(|r| message(r.map(|_| "Template saved.".to_string()), "template-message"))}
+        {move || generate.value().get().map(|r| message(r.map(|_| "Report queued: its status below updates by itself.".to_string()), "generate-message"))}
+        {move || delete.value().get().map(|r| message(r.map(|_| "Template deleted.".to_string()), "delete-message"))}
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || data.get().map(|result| match result {
                 Ok(page) => view! { <Body page save generate delete/> }.into_any(),
@@ -50,10 +57,11 @@ pub fn ReportsPage() -> impl IntoView {
     }
 }
 
-fn message(result: Result<String, crate::error::AppError>) -> impl IntoView {
+/// The outcome of one kind of action, under its own test id.
+fn message(result: Result<String, crate::error::AppError>, testid: &'static str) -> impl IntoView {
     match result {
-        Ok(text) => view! { <p class="form-ok" role="status" data-testid="report-message">{text}</p> }.into_any(),
-        Err(e) => view! { <p class="form-error" role="alert" data-testid="report-message">{e.to_string()}</p> }.into_any(),
+        Ok(text) => view! { <p class="form-ok" role="status" data-testid=testid>{text}</p> }.into_any(),
+        Err(e) => view! { <p class="form-error" role="alert" data-testid=testid>{e.to_string()}</p> }.into_any(),
     }
 }
 
@@ -134,7 +142,7 @@ fn TemplateTable(templates: Vec<TemplateSummary>, can_manage: bool, generate: Se
                         let id = t.id.to_string();
                         let actions = can_manage.then(|| {
                             let (edit, delete_id) = (format!("/reports?edit={id}"), id.clone());
-                            let (generate_label, edit_label, delete_label) = (format!("Generate {} now", t.name), format!("Edit {}", t.name), format!("Delete {}", t.name));
+                            let (generate_label, edit_label, delete_label) = (format!("Generate now {}", t.name), format!("Edit {}", t.name), format!("Delete {}", t.name));
                             let generate_id = id.clone();
                             view! {
                                 <td class="actions">
@@ -203,7 +211,7 @@ fn HistoryTable(reports: Vec<ReportSummary>) -> impl IntoView {
                         view! {
                             <tr data-report-status=r.status.as_str() data-template=r.template_name.clone()>
                                 <td>{r.template_name.clone()}</td>
-                                <td role="status">{status}</td>
+                                <td>{status}</td>
                                 <td>{format!("{} by {} ({})", utc_time(&r.created_at), r.requested_by, r.trigger.as_str())}</td>
                                 <td>{r.row_count.map(|n| n.to_string()).unwrap_or_default()}</td>
                                 <td>{size_text(r.size_bytes)}</td>

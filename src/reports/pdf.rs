@@ -315,6 +315,72 @@ pub fn board_pack(summary: &ExecSummary, generated_at: &str) -> Result<Vec<u8>, 
 mod tests {
     use super::*;
 
+    use crate::analytics::calendar::{aggregate_by, Granularity};
+    use crate::analytics::delta::delta;
+    use crate::analytics::{Aggregation, DailyValue, Direction};
+    use chrono::{Duration, NaiveDate};
+
+    fn summary(cards: usize) -> ExecSummary {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
+        let series: Vec<DailyValue> = (0..400).map(|d| DailyValue::new(start + Duration::days(d), 100.0 + d as f64)).collect();
+        let history = aggregate_by(&series, Granularity::Month, Aggregation::Sum);
+        ExecSummary {
+            org_name: "Acme Retail".into(),
+            as_of: start + Duration::days(399),
+            query: crate::exec::ExecQuery::default(),
+            period_label: "2026-01".into(),
+            period_start: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            period_end: NaiveDate::from_ymd_opt(2026, 1, 31).expect("date"),
+            previous_label: "2025-12".into(),
+            last_year_label: "2025-01".into(),
+            choices: vec![],
+            cards: (0..cards)
+                .map(|i| ExecCard {
+                    metric_key: format!("m{i}"),
+                    label: format!("Metric {i}"),
+                    unit: "USD".into(),
+                    direction: Direction::HigherIsBetter,
+                    vs_previous: delta(Some(1000.0 + i as f64), Some(900.0), Direction::HigherIsBetter),
+                    vs_last_year: delta(Some(1000.0 + i as f64), None, Direction::HigherIsBetter),
+                    history: history.clone(),
+                    dashboard_href: String::new(),
+                })
+                .collect(),
+            what_changed: vec![],
+            anomalies: vec![],
+            open_recommendations: None,
+            recurring: vec![],
+        }
+    }
+
+    fn texts(page: &[Step]) -> Vec<String> {
+        page.iter().filter_map(|s| if let Step::Text { text, .. } = s { Some(text.clone()) } else { None }).collect()
+    }
+
+    #[test]
+    fn a_long_table_repeats_its_header_and_every_page_is_numbered() {
+        let pages = layout(&summary(60), "2026-02-01T06:00:00Z");
+        let total = pages.len();
+        assert!(total >= 5, "title, a table over two pages or more, charts: {total}");
+        for (i, page) in pages.iter().enumerate() {
+            assert!(texts(page).contains(&format!("Page {} of {total}", i + 1)));
+            assert!(page.iter().all(|s| match s {
+                Step::Text { y, .. } => *y <= PAGE_H - 20.0,
+                Step::Line { from, to, .. } => from.1 <= FOOTER_Y && to.1 <= FOOTER_Y,
+                Step::Polyline { points, .. } => points.iter().all(|p| p.1 <= FOOTER_Y),
+            }), "nothing runs off page {}", i + 1);
+        }
+        let headers = pages.iter().filter(|p| texts(p).iter().any(|t| t == "KPI")).count();
+        assert!(headers >= 2, "the header is repeated on each page of the table");
+        let all: Vec<String> = pages.iter().flat_map(|p| texts(p)).collect();
+        for i in 0..60 {
+            assert!(all.contains(&format!("Metric {i}")), "every KPI is in the table");
+        }
+        assert!(all.iter().any(|t| t.starts_with("+11.1 %") || t.contains("11.1")), "the change vs the previous period: {:?}", &all[..20]);
+        let pdf = render(&pages, "test").expect("a PDF");
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+
     #[test]
     fn text_is_measured_and_wrapped_to_the_width() {
         assert!(text_width("WWWW", 10.0, false) > text_width("iiii", 10.0, false));

@@ -110,6 +110,7 @@ async fn render_board_pack(state: &AppState, identity: &Identity, query: &str) -
     let _slot = state.export_slots.acquire(principal.user_id, state.config.profile.exports_per_user)?;
     let scope = Scope::new(&principal, &state.config.access);
     let summary = crate::exec::service::cached_exec_summary(&state.pool, &state.exec_cache, &scope, &exec_query).await?;
+    let summary = super::service::without_personal_data(&state.pool, &state.config.profile, principal.org_id, summary).await?;
     let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let name = format!("board-pack-{}-{}.pdf", super::service::slug(&summary.org_name), summary.period_start);
     let (period, cards) = (summary.period_label.clone(), summary.cards.len());

@@ -22,7 +22,7 @@ use crate::db::jobs::NewJob;
 use crate::db::metrics::MetricKind;
 use crate::db::reports::{ReportFile, TemplateRecord};
 use crate::domain::jobs::JobKind;
-use crate::domain::reports::{ExportGrain, ReportFormat, ReportSchedule, ReportTrigger, TemplateForm, TemplateStatus, TemplateSummary};
+use crate::domain::reports::{ReportFormat, ReportSchedule, ReportTrigger, TemplateForm, TemplateStatus, TemplateSummary};
 use crate::error::AppError;
 use crate::exec::ExecQuery;
 
@@ -60,7 +60,11 @@ pub fn next_runs(schedule: &ReportSchedule, now: DateTime<Utc>, count: usize) ->
         None => Ok(vec![now]),
         Some(expr) => {
             let cron = parse_cron(&expr).map_err(|e| AppError::BadRequest(format!("the schedule {expr:?} is not a valid cron expression: {e}")))?;
-            Ok(cron.iter_after(now).take(count).collect())
+            let runs: Vec<DateTime<Utc>> = cron.iter_after(now).take(count).collect();
+            if runs.is_empty() {
+                return Err(AppError::BadRequest(format!("the schedule {expr:?} never runs (no such date)")));
+            }
+            Ok(runs)
         }
     }
 }
@@ -91,12 +95,11 @@ fn summary(t: TemplateRecord) -> TemplateSummary {
 pub async fn page(pool: &PgPool, principal: &Principal, query: ReportsQuery) -> Result<ReportsPage, AppError> {
     let (owner, formats) = visible(principal);
     let templates = db::reports::templates(pool, principal.org_id, owner, &formats).await?;
-    let editing = match query.edit {
-        Some(id) => Some(summary(template_for(pool, principal, id).await?)),
-        None => None,
-    };
-    let ids: Vec<Uuid> = match query.template {
-        Some(id) => vec![template_for(pool, principal, id).await?.id],
+    // A template named in the URL that is gone (deleted a moment ago) is simply not shown.
+    let named = |id: Option<Uuid>| id.and_then(|id| templates.iter().find(|t| t.id == id).cloned());
+    let editing = named(query.edit).map(summary);
+    let ids: Vec<Uuid> = match named(query.template) {
+        Some(t) => vec![t.id],
         None => templates.iter().map(|t| t.id).collect(),
     };
     let history = db::reports::history(pool, principal.org_id, &ids, HISTORY_LIMIT).await?;
@@ -192,6 +195,9 @@ pub async fn generate(pool: &PgPool, config: &Config, principal: &Principal, tem
 /// Turns due templates into queued reports and moves each to its next run; a template is
 /// claimed by one instance (row locks, skip locked).
 pub async fn enqueue_due(pool: &PgPool, config: &Config, now: DateTime<Utc>) -> Result<usize, AppError> {
+    // Reports whose job ended without them (a worker died on the last attempt, an admin
+    // cancelled the job) are failed with the job's error, so no page waits on them forever.
+    db::reports::fail_orphans(pool).await?;
     let mut tx = pool.begin().await?;
     let due = db::reports::due_templates(&mut tx, now, DUE_PER_TICK).await?;
     for template in &due {
@@ -207,24 +213,24 @@ pub async fn enqueue_due(pool: &PgPool, config: &Config, now: DateTime<Utc>) -> 
 /// An error is kept on the report; the queue retries it, and the last attempt fails it for good.
 pub async fn run(pool: &PgPool, config: &Config, org_id: Uuid, payload: &Value, attempt: (i32, i32)) -> Result<Value, String> {
     let report_id = payload.get("report_id").and_then(Value::as_str).and_then(|t| Uuid::parse_str(t).ok()).ok_or("the payload names no report_id")?;
+    let final_attempt = attempt.0 >= attempt.1;
     let Some(template_id) = db::reports::start(pool, org_id, report_id).await.map_err(|e| e.to_string())? else {
         return Ok(json!({ "report_id": report_id, "skipped": "the report is finished or gone" }));
     };
     let started = Instant::now();
-    match produce(pool, config, org_id, template_id).await {
-        Ok((bytes, rows, name, content_type)) => {
-            let file = ReportFile { bytes: &bytes, row_count: rows, file_name: &name, content_type, duration_ms: started.elapsed().as_millis() as i64 };
-            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-            let stored = db::reports::finish(&mut tx, report_id, &file).await.map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
-            Ok(json!({ "report_id": report_id, "rows": rows, "bytes": bytes.len(), "stored": stored }))
-        }
-        Err(error) => {
-            let final_attempt = attempt.0 >= attempt.1;
-            db::reports::record_error(pool, report_id, &error, final_attempt).await.map_err(|e| e.to_string())?;
-            Err(error)
-        }
+    let outcome = async {
+        let (bytes, rows, name, content_type) = produce(pool, config, org_id, template_id).await?;
+        let file = ReportFile { bytes: &bytes, row_count: rows, file_name: &name, content_type, duration_ms: started.elapsed().as_millis() as i64 };
+        let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+        let stored = db::reports::finish(&mut tx, report_id, &file).await.map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        Ok::<Value, String>(json!({ "report_id": report_id, "rows": rows, "bytes": bytes.len(), "stored": stored }))
     }
+    .await;
+    if let Err(error) = &outcome {
+        db::reports::record_error(pool, report_id, error, final_attempt).await.map_err(|e| e.to_string())?;
+    }
+    outcome
 }
 
 /// The file of a template's report: (bytes, rows, file name, content type).
@@ -237,7 +243,11 @@ async fn produce(pool: &PgPool, config: &Config, org_id: Uuid, template_id: Uuid
     let stem = slug(&template.name);
     match template.format {
         ReportFormat::Pdf => {
-            let summary = crate::exec::service::exec_summary(pool, &scope, &ExecQuery::default()).await.map_err(|e| e.to_string())?;
+            // A stored pack is listed to every board member, so it holds what the board may see,
+            // whoever owns its template.
+            let board = Scope { role: Role::Board, ..scope.clone() };
+            let summary = crate::exec::service::exec_summary(pool, &board, &ExecQuery::default()).await.map_err(|e| e.to_string())?;
+            let summary = without_personal_data(pool, &config.profile, org_id, summary).await.map_err(|e| e.to_string())?;
             let rows = summary.cards.len() as i64;
             let generated_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             let bytes = tokio::task::spawn_blocking(move || super::pdf::board_pack(&summary, &generated_at)).await.map_err(|e| e.to_string())??;
@@ -251,6 +261,17 @@ async fn produce(pool: &PgPool, config: &Config, org_id: Uuid, template_id: Uuid
             Ok((bytes, rows as i64, plan.file_name(&stem), format.content_type()))
         }
     }
+}
+
+/// The pack's sentences without the members of metrics marked as personal data (when masking is
+/// on): a driver sentence names a region or product, which for such a metric may name a person.
+pub async fn without_personal_data(pool: &PgPool, profile: &crate::config::jobs::EnvProfile, org_id: Uuid, mut summary: crate::exec::ExecSummary) -> Result<crate::exec::ExecSummary, AppError> {
+    if !profile.pii_masking {
+        return Ok(summary);
+    }
+    let pii = db::exports::pii_metrics(pool, org_id).await?;
+    summary.what_changed.retain(|f| !matches!(&f.fact, crate::analytics::narrative::Fact::Driver { metric, .. } if pii.contains(&metric.key)));
+    Ok(summary)
 }
 
 /// A file-name-safe form of a template's name.
@@ -271,9 +292,6 @@ pub async fn download(pool: &PgPool, principal: &Principal, report_id: Uuid) -> 
     Ok((name, content_type, bytes))
 }
 
-/// Default grain of a new template's form.
-pub const DEFAULT_GRAIN: ExportGrain = ExportGrain::Day;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +305,7 @@ mod tests {
         assert_eq!(next_runs(&ReportSchedule::Once, now, 3).expect("once"), vec![now]);
         let bad = next_runs(&ReportSchedule::Cron("61 * * * *".into()), now, 1).unwrap_err();
         assert!(bad.to_string().contains("61 * * * *"));
+        assert!(next_runs(&ReportSchedule::Cron("0 0 30 2 *".into()), now, 1).unwrap_err().to_string().contains("never runs"));
         assert_eq!(slug("Weekly revenue: EMEA / SMB"), "weekly-revenue-emea-smb");
         assert_eq!(slug("///"), "report");
     }
