@@ -25,15 +25,16 @@ cargo build --release --features ssr --bin insightops
 psql "$PG_BASE_URL/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 "$bin" migrate
 "$bin" seed --days 400 >/dev/null
-days=$(( (rows + 199) / 200 ))
+days=$(( (rows + 999) / 1000 ))
 psql "$DATABASE_URL" -q <<SQL
 INSERT INTO io_org (slug, name) VALUES ('bench', 'Bench');
 INSERT INTO io_metric (org_id, key, label, unit, direction, aggregation)
 SELECT id, 'm0', 'Metric 0', 'count', 'higher_is_better', 'sum' FROM io_org WHERE slug = 'bench';
--- 200 slices a day (4 regions x 5 segments x 10 products), as many days as ROWS needs.
+-- 1,000 slices a day (4 regions x 5 segments x 5 channels x 10 products), as many days as ROWS
+-- needs (a million rows: 1,000 days, within the longest range a view may have).
 INSERT INTO io_kpi_daily (org_id, kpi_date, metric_key, value, region, segment, channel, product, source)
-SELECT o.id, date '2012-01-01' + d, 'm0', round((random() * 10000)::numeric, 2), 'r' || r, 's' || s, 'web', 'p' || p, 'bench'
-FROM io_org o, generate_series(0, $days - 1) d, generate_series(0, 3) r, generate_series(0, 4) s, generate_series(0, 9) p
+SELECT o.id, date '2023-01-01' + d, 'm0', round((random() * 10000)::numeric, 2), 'r' || r, 's' || s, 'c' || c, 'p' || p, 'bench'
+FROM io_org o, generate_series(0, $days - 1) d, generate_series(0, 3) r, generate_series(0, 4) s, generate_series(0, 4) c, generate_series(0, 9) p
 WHERE o.slug = 'bench' LIMIT $rows;
 ANALYZE io_kpi_daily;
 SQL
@@ -58,7 +59,7 @@ out="$CARGO_TARGET_DIR/bench-export.csv"
 last=$(psql "$DATABASE_URL" -tAc "SELECT max(kpi_date) FROM io_kpi_daily WHERE source = 'bench'")
 copy_s=$(seconds psql "$DATABASE_URL" -qc "\\copy (SELECT kpi_date, metric_key, region, segment, channel, product, source, value FROM io_kpi_daily WHERE source = 'bench' ORDER BY metric_key, kpi_date) TO '$out.copy' WITH (FORMAT csv)")
 rss_before=$(rss)
-export_s=$(seconds curl -sS -f -b "$(jar bench@bench.example)" -o "$out" "$base/export/dashboard?metric=m0&from=2012-01-01&to=$last&format=csv")
+export_s=$(seconds curl -sS -f -b "$(jar bench@bench.example)" -o "$out" "$base/export/dashboard?metric=m0&from=2023-01-01&to=$last&format=csv")
 rss_after=$(rss)
 exported=$(grep -vc '^#' "$out")
 pdf_runs=()
