@@ -78,8 +78,13 @@ pub struct Deltas {
     pub year_over_year: CalendarDelta,
 }
 
+/// Every number here covers the same window: the last [`TREND_WINDOW_DAYS`] days of the series
+/// (all of it when shorter), named by its first and last day.
 #[derive(Debug, Serialize)]
 pub struct Trends {
+    pub window_first_date: NaiveDate,
+    pub window_last_date: NaiveDate,
+    pub window_days: i64,
     pub ols_slope_per_day: Option<f64>,
     pub ols_slope_std_error: Option<f64>,
     pub theil_sen_slope_per_day: Option<f64>,
@@ -180,6 +185,9 @@ pub fn read_series(input: impl Read, options: &AnalyzeOptions) -> Result<(Vec<Da
     Ok((series, rows))
 }
 
+/// The days the trend numbers of `analyze` cover, counted back from the last day.
+pub const TREND_WINDOW_DAYS: i64 = 365;
+
 /// Runs every analysis on one series.
 pub fn analyze(series: &[DailyValue], rows: usize, options: &AnalyzeOptions, config: &AnalyticsConfig) -> Result<AnalysisReport, AnalyzeError> {
     let anomaly_config = crate::analytics::anomaly::AnomalyConfig { season: options.season, ..config.anomaly };
@@ -192,7 +200,10 @@ pub fn analyze(series: &[DailyValue], rows: usize, options: &AnalyzeOptions, con
     let direction = options.direction;
     let calendar = |g, c| calendar_delta(series, last, g, c, rule, direction);
 
-    let points = day_points(series);
+    // One window for every trend number: Theil–Sen is O(n²) in pairs, so a year (under 70k pairs).
+    let window_first = (last - chrono::Duration::days(TREND_WINDOW_DAYS - 1)).max(first);
+    let window: Vec<DailyValue> = series.iter().copied().filter(|p| p.date >= window_first).collect();
+    let points = day_points(&window);
     let ols_fit = crate::analytics::trend::ols(&points);
     let scores = scan_dense(first, &values, &anomaly_config);
     let flagged: Vec<AnomalyEvent> = scores
@@ -223,11 +234,13 @@ pub fn analyze(series: &[DailyValue], rows: usize, options: &AnalyzeOptions, con
             year_over_year: calendar(Granularity::Month, Comparison::SamePeriodLastYear),
         },
         trend: Trends {
+            window_first_date: window_first,
+            window_last_date: last,
+            window_days: (last - window_first).num_days() + 1,
             ols_slope_per_day: ols_fit.map(|f| f.slope),
             ols_slope_std_error: ols_fit.and_then(|f| f.slope_std_error),
-            // Theil–Sen is O(n²) in pairs: over the last 365 days it stays under 70k pairs.
-            theil_sen_slope_per_day: theil_sen(&points[points.len().saturating_sub(365)..]),
-            classification: classify_trend(series, TrendRule::default()),
+            theil_sen_slope_per_day: theil_sen(&points),
+            classification: classify_trend(&window, TrendRule::default()),
         },
         anomalies: AnomalySection {
             scored_points: scores.len(),
@@ -257,6 +270,23 @@ mod tests {
 
     fn options() -> AnalyzeOptions {
         AnalyzeOptions { date_col: "day".into(), value_col: "orders".into(), ..AnalyzeOptions::default() }
+    }
+
+    #[test]
+    fn every_trend_number_covers_the_same_named_window() {
+        // 400 days falling, then a year rising by exactly 1 a day: over the whole series OLS would
+        // mix both; over the window every slope is the rise.
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+        let series: Vec<DailyValue> = (0..765)
+            .map(|i| DailyValue::new(start + chrono::Duration::days(i), if i < 400 { 1000.0 - i as f64 } else { 600.0 + (i - 400) as f64 }))
+            .collect();
+        let report = analyze(&series, series.len(), &options(), &AnalyticsConfig::default()).expect("analyses");
+        let t = &report.trend;
+        assert_eq!((t.window_first_date, t.window_last_date, t.window_days), (start + chrono::Duration::days(400), start + chrono::Duration::days(764), 365));
+        assert!(t.ols_slope_per_day.is_some_and(|s| (s - 1.0).abs() < 1e-9), "{:?}", t.ols_slope_per_day);
+        assert!(t.theil_sen_slope_per_day.is_some_and(|s| (s - 1.0).abs() < 1e-9));
+        assert_eq!(t.classification.ols.map(|f| f.slope), t.ols_slope_per_day, "the classification uses the same window");
+        assert_eq!(t.classification.direction, crate::analytics::trend::TrendDirection::Rising);
     }
 
     #[test]

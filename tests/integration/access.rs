@@ -179,6 +179,11 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
     }
 }
 
+/// Awaits `work`, failing the test with `what` if it takes over a minute (a hang names itself).
+async fn within<T>(what: String, work: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(60), work).await.unwrap_or_else(|_| panic!("{what} did not answer within 60 s"))
+}
+
 #[sqlx::test]
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
@@ -200,13 +205,14 @@ async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool:
     ];
     let anonymous = Client::anonymous(&pool);
     for (page, expected) in pages {
-        let reply = anonymous.get(page).await;
+        let reply = within(format!("{page} anonymously"), anonymous.get(page)).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{page}");
         let location = reply.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let next: String = form_urlencoded::byte_serialize(page.as_bytes()).collect();
         assert_eq!(location, format!("/login?next={next}"));
         for (who, status) in [Who::Board, Who::Manager, Who::Admin, Who::OtherOrgAdmin].iter().zip(expected) {
-            let reply = client(&pool, *who).await.get(page).await;
+            let signed_in = within(format!("sign-in as {who:?}"), client(&pool, *who)).await;
+            let reply = within(format!("{page} as {who:?}"), signed_in.get(page)).await;
             assert_eq!(reply.status.as_u16(), status, "{page} as {who:?}");
         }
     }

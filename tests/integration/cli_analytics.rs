@@ -61,6 +61,7 @@ fn analyze_prints_every_section_for_a_csv_series() {
     assert_eq!(forecast["points"].as_array().map(Vec::len), Some(14));
     assert!(forecast["holdout_mape"].as_f64().is_some_and(|m| m < 0.05), "{forecast}");
     assert!(report["trend"]["ols_slope_per_day"].as_f64().is_some());
+    assert_eq!(report["trend"]["window_last_date"], report["input"]["last_date"], "the trend names its window");
     let _ = std::fs::remove_file(path);
 }
 
