@@ -139,7 +139,12 @@ pub fn current_principal() -> Option<Principal> {
 /// The authorisation helper: the session's principal if its role has `capability`;
 /// 401 when nobody is signed in, 403 when the role may not.
 pub fn authorize(capability: Capability) -> Result<Principal, AppError> {
-    let principal = current_principal().ok_or(AppError::Unauthorized)?;
+    authorize_principal(current_principal(), capability)
+}
+
+/// [`authorize`] for handlers outside server functions (downloads), given the request's identity.
+pub fn authorize_principal(principal: Option<Principal>, capability: Capability) -> Result<Principal, AppError> {
+    let principal = principal.ok_or(AppError::Unauthorized)?;
     if principal.role.can(capability) {
         Ok(principal)
     } else {

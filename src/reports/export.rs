@@ -193,15 +193,17 @@ pub async fn write(pool: &PgPool, plan: &ExportPlan, out: &mpsc::Sender<Result<V
                 // More rows than counted against the limit: data arrived meanwhile.
                 return Err("the data changed while it was being exported; export again".into());
             }
+            let raw = [row.region.as_deref(), row.segment.as_deref(), row.channel.as_deref(), row.product.as_deref()];
             let hide = plan.masked.contains(&row.metric_key);
-            let mut dims = [row.region.as_deref(), row.segment.as_deref(), row.channel.as_deref(), row.product.as_deref()];
-            let masked: Vec<Option<String>>;
             if hide {
-                masked = dims.iter().map(|d| d.map(|v| masks.entry(v.to_string()).or_insert_with(|| mask(&salt, v)).clone())).collect();
-                for (slot, value) in dims.iter_mut().zip(&masked) {
-                    *slot = value.as_deref();
+                // Each distinct value is hashed once; later rows only look it up.
+                for value in raw.iter().flatten() {
+                    if !masks.contains_key(*value) {
+                        masks.insert(value.to_string(), mask(&salt, value));
+                    }
                 }
             }
+            let dims = if hide { raw.map(|d| d.and_then(|v| masks.get(v).map(String::as_str))) } else { raw };
             encoder.row(&ExportRow { start: row.day, end: row.day, metric: &row.metric_key, dimensions: dims, source: &row.source, value: &row.value });
             if let Some(chunk) = encoder.take(CHUNK_BYTES) {
                 send(chunk).await?;

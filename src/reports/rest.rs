@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::export::{audit, plan, write, ExportRequest};
-use crate::auth::server::{Identity, Principal, Scope};
+use crate::auth::server::{authorize_principal, Identity, Principal, Scope};
 use crate::auth::Capability;
 use crate::error::AppError;
 use crate::exec::ExecQuery;
@@ -27,12 +27,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn allowed(identity: &Identity, capability: Capability) -> Result<Principal, AppError> {
-    let principal = identity.0.clone().ok_or(AppError::Unauthorized)?;
-    if principal.role.can(capability) {
-        Ok(principal)
-    } else {
-        Err(AppError::Forbidden)
-    }
+    authorize_principal(identity.0.clone(), capability)
 }
 
 fn error_response(error: AppError) -> Response {

@@ -54,6 +54,19 @@ async fn template_for(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<
         .ok_or_else(|| AppError::NotFound("report template".into()))
 }
 
+/// A template this user may see, locked for the rest of the transaction, or 404.
+async fn locked_template(conn: &mut sqlx::PgConnection, principal: &Principal, id: Uuid) -> Result<TemplateRecord, AppError> {
+    db::reports::template_for_update(conn, principal.org_id, id)
+        .await?
+        .filter(|t| can_see(principal, t))
+        .ok_or_else(|| AppError::NotFound("report template".into()))
+}
+
+/// Up to `count` runs of a stored schedule after `after`; none for `once` or text that no longer parses.
+fn runs_after(schedule: &str, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+    ReportSchedule::parse(schedule).ok().and_then(|s| s.cron()).and_then(|e| parse_cron(&e).ok()).map(|c| c.iter_after(after).take(count).collect()).unwrap_or_default()
+}
+
 /// The next runs of a schedule after `now`; `once` runs at once.
 pub fn next_runs(schedule: &ReportSchedule, now: DateTime<Utc>, count: usize) -> Result<Vec<DateTime<Utc>>, AppError> {
     match schedule.cron() {
@@ -71,10 +84,9 @@ pub fn next_runs(schedule: &ReportSchedule, now: DateTime<Utc>, count: usize) ->
 
 fn summary(t: TemplateRecord) -> TemplateSummary {
     let now = Utc::now();
-    let next_runs = match (t.status, t.next_run_at, ReportSchedule::parse(&t.schedule)) {
-        (TemplateStatus::Active, Some(first), Ok(schedule)) => {
-            let later = schedule.cron().and_then(|e| parse_cron(&e).ok()).map(|c| c.iter_after(first.max(now)).take(2).collect::<Vec<_>>()).unwrap_or_default();
-            std::iter::once(first).chain(later).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).collect()
+    let next_runs = match (t.status, t.next_run_at) {
+        (TemplateStatus::Active, Some(first)) => {
+            std::iter::once(first).chain(runs_after(&t.schedule, first.max(now), 2)).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).collect()
         }
         _ => Vec::new(),
     };
@@ -151,7 +163,7 @@ pub async fn save(pool: &PgPool, principal: &Principal, scope: &Scope, id: Optio
     let (id, action) = match id {
         None => (db::reports::create_template(&mut tx, principal.org_id, (principal.user_id, &principal.email), &form, next).await?.ok_or_else(clash)?, AuditAction::ReportTemplateCreated),
         Some(id) => {
-            let current = db::reports::template_for_update(&mut tx, principal.org_id, id).await?.filter(|t| can_see(principal, t)).ok_or_else(|| AppError::NotFound("report template".into()))?;
+            let current = locked_template(&mut tx, principal, id).await?;
             if !db::reports::update_template(&mut tx, principal.org_id, current.id, &form, next).await? {
                 return Err(clash());
             }
@@ -166,7 +178,7 @@ pub async fn save(pool: &PgPool, principal: &Principal, scope: &Scope, id: Optio
 
 pub async fn delete(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let current = db::reports::template_for_update(&mut tx, principal.org_id, id).await?.filter(|t| can_see(principal, t)).ok_or_else(|| AppError::NotFound("report template".into()))?;
+    let current = locked_template(&mut tx, principal, id).await?;
     db::reports::delete_template(&mut tx, principal.org_id, id).await?;
     db::audit::record(&mut tx, principal.audit(AuditAction::ReportTemplateDeleted, &current.name, json!({ "template_id": id }))).await?;
     tx.commit().await?;
@@ -185,7 +197,7 @@ async fn enqueue_report(conn: &mut sqlx::PgConnection, config: &Config, template
 /// "Generate now": a report of the template, queued; audited with it.
 pub async fn generate(pool: &PgPool, config: &Config, principal: &Principal, template_id: Uuid) -> Result<Uuid, AppError> {
     let mut tx = pool.begin().await?;
-    let template = db::reports::template_for_update(&mut tx, principal.org_id, template_id).await?.filter(|t| can_see(principal, t)).ok_or_else(|| AppError::NotFound("report template".into()))?;
+    let template = locked_template(&mut tx, principal, template_id).await?;
     let id = enqueue_report(&mut tx, config, &template, ReportTrigger::Manual, &principal.email).await?;
     db::audit::record(&mut tx, principal.audit(AuditAction::ReportRequested, &template.name, json!({ "template_id": template.id, "report_id": id }))).await?;
     tx.commit().await?;
@@ -202,7 +214,7 @@ pub async fn enqueue_due(pool: &PgPool, config: &Config, now: DateTime<Utc>) -> 
     let due = db::reports::due_templates(&mut tx, now, DUE_PER_TICK).await?;
     for template in &due {
         enqueue_report(&mut tx, config, template, ReportTrigger::Schedule, "schedule").await?;
-        let next = ReportSchedule::parse(&template.schedule).ok().and_then(|s| s.cron()).and_then(|e| parse_cron(&e).ok()).and_then(|c| c.iter_after(now).next());
+        let next = runs_after(&template.schedule, now, 1).into_iter().next();
         db::reports::set_next_run(&mut tx, template.id, next).await?;
     }
     tx.commit().await?;
