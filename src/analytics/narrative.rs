@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::anomaly::{AnomalyScore, Severity};
+use super::anomaly::{AnomalyScore, LevelShift, Severity};
 use super::delta::{ChangeAssessment, Delta, PeriodComparison};
 use super::drivers::{main_driver, DriverBreakdown};
 use super::forecast::Forecast;
@@ -125,6 +125,8 @@ pub enum Fact {
         band_high: f64,
         severity: Severity,
     },
+    /// From an [`AnomalyScore`] that carries a [`LevelShift`].
+    LevelShift { metric: MetricRef, date: NaiveDate, shift: LevelShift, severity: Severity },
     /// From a [`TrendSummary`] that is rising or falling.
     Trend { metric: MetricRef, direction: TrendDirection, slope_per_day: f64, days: usize },
     /// From the last point of a [`Forecast`].
@@ -139,12 +141,50 @@ pub enum Fact {
     },
 }
 
+/// The fact of a flagged day: a level shift when it starts one, else an anomaly.
+pub fn anomaly_fact(metric: MetricRef, a: &AnomalyScore) -> Fact {
+    let severity = a.severity.unwrap_or(Severity::Warning);
+    match a.level_shift {
+        Some(shift) => Fact::LevelShift { metric, date: a.date, shift, severity },
+        None => Fact::Anomaly { metric, date: a.date, observed: a.observed, expected: a.expected, band_low: a.band_low, band_high: a.band_high, severity },
+    }
+}
+
+/// "level shift on 2026-05-04: +150 (from ~1,000 to ~1,150)": the one wording of a level shift.
+pub fn level_shift_phrase(date: NaiveDate, shift: &LevelShift, unit: &str) -> String {
+    let sign = if shift.step >= 0.0 { "+" } else { "" };
+    format!(
+        "level shift on {date}: {sign}{} (from ~{} to ~{})",
+        format_value(shift.step, unit),
+        format_value(shift.from, unit),
+        format_value(shift.to, unit)
+    )
+}
+
+/// One flagged day for a list or a chart marker: "2026-05-04: 1,180 against an expected 1,000
+/// (normal range 940 to 1,060), warning" or "2026-05-04: level shift on 2026-05-04: …, warning".
+pub fn flagged_day_text(a: &AnomalyScore, unit: &str) -> String {
+    let severity = a.severity.map_or("", |s| s.as_str());
+    match &a.level_shift {
+        Some(shift) => format!("{}: {}, {severity}", a.date, level_shift_phrase(a.date, shift, unit)),
+        None => format!(
+            "{}: {} against an expected {} (normal range {} to {}), {severity}",
+            a.date,
+            format_value(a.observed, unit),
+            format_value(a.expected, unit),
+            format_value(a.band_low, unit),
+            format_value(a.band_high, unit)
+        ),
+    }
+}
+
 impl Fact {
     pub fn metric(&self) -> &MetricRef {
         match self {
             Fact::Change { metric, .. }
             | Fact::Driver { metric, .. }
             | Fact::Anomaly { metric, .. }
+            | Fact::LevelShift { metric, .. }
             | Fact::Trend { metric, .. }
             | Fact::Forecast { metric, .. } => metric,
         }
@@ -187,6 +227,7 @@ impl Fact {
                 v(*band_high),
                 severity.as_str()
             ),
+            Fact::LevelShift { date, shift, severity, .. } => format!("{label}: {}, {}.", level_shift_phrase(*date, shift, unit), severity.as_str()),
             Fact::Trend { direction, slope_per_day, days, .. } => format!(
                 "{label} is {} by {} a day over the last {days} days.",
                 match direction {
@@ -255,15 +296,7 @@ pub fn metric_facts(inputs: &FactInputs<'_>) -> Vec<Fact> {
     }
     let mut flagged: Vec<&AnomalyScore> = inputs.anomalies.iter().filter(|a| a.severity >= Some(Severity::Warning)).collect();
     flagged.sort_by_key(|a| std::cmp::Reverse(a.date));
-    facts.extend(flagged.into_iter().map(|a| Fact::Anomaly {
-        metric: metric(),
-        date: a.date,
-        observed: a.observed,
-        expected: a.expected,
-        band_low: a.band_low,
-        band_high: a.band_high,
-        severity: a.severity.unwrap_or(Severity::Warning),
-    }));
+    facts.extend(flagged.into_iter().map(|a| anomaly_fact(metric(), a)));
     if let Some((trend, days)) = inputs.trend {
         if let (TrendDirection::Rising | TrendDirection::Falling, Some(fit)) = (trend.direction, trend.ols) {
             facts.push(Fact::Trend { metric: metric(), direction: trend.direction, slope_per_day: fit.slope, days });
@@ -354,6 +387,7 @@ mod tests {
             score: Some(-7.0),
             severity: Some(Severity::Critical),
             fired: Fired::default(),
+            level_shift: None,
         };
         let quiet = AnomalyScore { date: day("2026-10-21"), severity: Some(Severity::Info), ..spike.clone() };
         let facts = metric_facts(&FactInputs {

@@ -62,6 +62,54 @@ pub fn robust_z_score(x: f64, reference: &[f64]) -> Option<f64> {
     (scale > 0.0 && x.is_finite()).then(|| (x - m) / scale)
 }
 
+/// P(|Z| > z) for a standard normal Z.
+pub fn normal_two_sided_tail(z: f64) -> f64 {
+    libm::erfc(z.abs() / std::f64::consts::SQRT_2)
+}
+
+/// P(|T| > t) for Student's t with `nu` ≥ 1 degrees of freedom, from the finite series of
+/// Abramowitz & Stegun 26.7.3 (odd ν) and 26.7.4 (even ν): with θ = atan(|t|/√ν), c = cos θ,
+/// P(|T| ≤ t) = (2/π)(θ + sin θ · c · Σ) for odd ν and sin θ · Σ for even ν, Σ the sum of
+/// the terms c^2k times (2·4·…)/(3·5·…) (odd) or (1·3·…)/(2·4·…) (even).
+pub fn student_t_two_sided_tail(t: f64, nu: u32) -> f64 {
+    let nu = nu.max(1);
+    let theta = (t.abs() / f64::from(nu).sqrt()).atan();
+    let (sin, cos) = theta.sin_cos();
+    let c2 = cos * cos;
+    let inside = if nu % 2 == 1 {
+        let (mut term, mut sum) = (1.0, 0.0);
+        if nu > 1 {
+            sum = 1.0;
+            for k in (3..nu - 1).step_by(2) {
+                term *= f64::from(k - 1) / f64::from(k) * c2;
+                sum += term;
+            }
+        }
+        std::f64::consts::FRAC_2_PI * (theta + sin * cos * sum)
+    } else {
+        let (mut term, mut sum) = (1.0, 1.0);
+        for k in (2..nu - 1).step_by(2) {
+            term *= f64::from(k - 1) / f64::from(k) * c2;
+            sum += term;
+        }
+        sin * sum
+    };
+    (1.0 - inside).clamp(0.0, 1.0)
+}
+
+/// The `t` > 0 with `tail(t)` = `p`, for a tail probability that falls as `t` grows; by bisection.
+pub fn invert_tail(tail: impl Fn(f64) -> f64, p: f64) -> f64 {
+    let (mut low, mut high) = (0.0, 1.0);
+    while tail(high) > p && high < 1e6 {
+        high *= 2.0;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (low + high);
+        if tail(mid) > p { low = mid } else { high = mid }
+    }
+    0.5 * (low + high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +193,19 @@ mod tests {
                 (a, b) => prop_assert!(a.is_none_or(|z| z.abs() > 1e6) || b.is_none_or(|z| z.abs() > 1e6)),
             }
         }
+    }
+
+    #[test]
+    fn t_tails_match_published_quantiles_and_approach_the_normal() {
+        // Two-sided 5 % and 1 % critical values of t from the usual tables.
+        for (nu, t05, t01) in [(1, 12.706, 63.657), (2, 4.303, 9.925), (3, 3.182, 5.841), (5, 2.571, 4.032), (10, 2.228, 3.169), (30, 2.042, 2.750)] {
+            assert!((student_t_two_sided_tail(t05, nu) - 0.05).abs() < 2e-4, "nu {nu}: {}", student_t_two_sided_tail(t05, nu));
+            assert!((student_t_two_sided_tail(t01, nu) - 0.01).abs() < 1e-4, "nu {nu}");
+        }
+        assert!((normal_two_sided_tail(1.959964) - 0.05).abs() < 1e-6);
+        // t tails exceed the normal's by about (z⁴ + 2z² − 3) / 4ν: 1.4 % at z = 3, ν = 2000.
+        assert!((student_t_two_sided_tail(3.0, 2000) / normal_two_sided_tail(3.0) - 1.0).abs() < 0.02);
+        assert!((invert_tail(normal_two_sided_tail, 0.01) - 2.575829).abs() < 1e-5);
+        assert!((invert_tail(|t| student_t_two_sided_tail(t, 5), 0.01) - 4.032).abs() < 1e-3);
     }
 }

@@ -9,8 +9,8 @@ use charming::Chart;
 
 use crate::analytics::anomaly::AnomalyScore;
 use crate::analytics::forecast::Forecast;
+use crate::analytics::narrative::flagged_day_text;
 use crate::analytics::DailyValue;
-use crate::format::format_value;
 
 /// Colours shared with the stylesheet: actual, forecast, band, anomaly.
 const ACTUAL: &str = "#1f5fa8";
@@ -47,17 +47,7 @@ pub fn trend_chart(label: &str, unit: &str, daily: &[DailyValue], anomalies: &[A
     let markers: Vec<DataPoint> = daily
         .iter()
         .map(|p| match anomalies.iter().find(|a| a.date == p.date) {
-            Some(a) => DataPointItem::new(a.observed)
-                .name(format!(
-                    "{}: {} vs expected {} (normal {} to {}), {}",
-                    a.date,
-                    format_value(a.observed, unit),
-                    format_value(a.expected, unit),
-                    format_value(a.band_low, unit),
-                    format_value(a.band_high, unit),
-                    a.severity.map_or("", |s| s.as_str())
-                ))
-                .into(),
+            Some(a) => DataPointItem::new(a.observed).name(flagged_day_text(a, unit)).into(),
             None => gap(),
         })
         .chain(pad(future.len()))
@@ -285,11 +275,12 @@ mod tests {
             score: Some(6.0),
             severity: Some(Severity::Critical),
             fired: Fired::default(),
+            level_shift: None,
         };
         let json: serde_json::Value = serde_json::from_str(&trend_chart("Orders", "count", &daily, &[spike], None).to_string()).expect("JSON");
         let markers = &json["series"][1]["data"];
         assert_eq!(markers[0], serde_json::Value::Null);
-        assert_eq!(markers[1]["name"], "2026-03-02: 10 vs expected 4 (normal 3 to 5), critical");
+        assert_eq!(markers[1]["name"], "2026-03-02: 10 against an expected 4 (normal range 3 to 5), critical");
         assert_eq!(json["series"].as_array().map(Vec::len), Some(2), "no forecast, no band series");
         assert_eq!(json["legend"]["data"], serde_json::json!([{"name": "Orders"}, {"name": "Anomaly"}]));
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::{BreakdownRow, DashboardData};
 use crate::charts::options::{bar_chart, pie_chart, scatter_chart, stacked_area_chart, trend_chart, weekly_chart};
+use crate::analytics::narrative::flagged_day_text;
 use crate::charts::EChart;
 use crate::format::{format_relative, format_value};
 
@@ -60,7 +61,7 @@ pub fn TrendWidget(data: DashboardData) -> impl IntoView {
                 } else {
                     let option = trend_chart(&data.metric.label, &unit, &data.daily, &data.anomalies, data.forecast.as_ref());
                     let rows = data.daily.iter().map(|p| {
-                        let flagged = data.anomalies.iter().find(|a| a.date == p.date).and_then(|a| a.severity).map(|s| s.as_str());
+                        let flagged = data.anomalies.iter().find(|a| a.date == p.date).and_then(|a| Some(if a.level_shift.is_some() { "level shift" } else { a.severity?.as_str() }));
                         view! { <tr><td>{p.date.to_string()}</td><td class="num">{format_value(p.value, &unit)}</td><td>{flagged.unwrap_or("")}</td></tr> }
                     }).collect_view();
                     view! {
@@ -77,15 +78,7 @@ pub fn TrendWidget(data: DashboardData) -> impl IntoView {
                 <ul class="anomaly-list" aria-label="Anomalous days">
                     {data.anomalies.iter().map(|a| view! {
                         <li class=format!("severity-{}", a.severity.map_or("info", |s| s.as_str()))>
-                            {format!(
-                                "{}: {} against an expected {} (normal range {} to {}), {}.",
-                                a.date,
-                                format_value(a.observed, &data.metric.unit),
-                                format_value(a.expected, &data.metric.unit),
-                                format_value(a.band_low, &data.metric.unit),
-                                format_value(a.band_high, &data.metric.unit),
-                                a.severity.map_or("", |s| s.as_str())
-                            )}
+                            {format!("{}.", flagged_day_text(a, &data.metric.unit))}
                         </li>
                     }).collect_view()}
                 </ul>

@@ -45,3 +45,13 @@ text_enum!(Severity {
     Severity::Warning => "warning",
     Severity::Critical => "critical",
 });
+
+/// A sustained change of level: the new level minus the old (the median, over the days that
+/// confirmed it, of observed minus what the history before the shift expected), and that day's
+/// expectation before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LevelShift {
+    pub step: f64,
+    pub from: f64,
+    pub to: f64,
+}

@@ -73,6 +73,9 @@ pub struct Evidence {
     pub series: Vec<EvidencePoint>,
     /// The dashboard view with these numbers.
     pub chart_href: String,
+    /// Set when the finding is a level shift (its first day is `period_end`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_shift: Option<crate::domain::measure::LevelShift>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

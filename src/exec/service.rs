@@ -237,7 +237,11 @@ fn anomaly_fact(r: Recommendation) -> LinkedFact {
     let label = if slice.is_empty() { e.metric_label.clone() } else { format!("{} in {}", e.metric_label, slice.join(" / ")) };
     let (observed, expected) = (e.observed.unwrap_or(0.0), e.expected.unwrap_or(0.0));
     let (band_low, band_high) = e.band.unwrap_or((expected, expected));
-    let fact = Fact::Anomaly { metric: MetricRef { key: e.metric_key, label, unit: e.unit }, date: e.period_end, observed, expected, band_low, band_high, severity: r.severity };
+    let metric = MetricRef { key: e.metric_key, label, unit: e.unit };
+    let fact = match e.level_shift {
+        Some(shift) => Fact::LevelShift { metric, date: e.period_end, shift, severity: r.severity },
+        None => Fact::Anomaly { metric, date: e.period_end, observed, expected, band_low, band_high, severity: r.severity },
+    };
     LinkedFact { sentence: fact.sentence(), href: e.chart_href, fact }
 }
 

@@ -5,7 +5,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::analytics::anomaly::Severity;
 use crate::analytics::detect::{plain_points, AnomalyHit, Breach, MonthRisk, Reversal, SliceKey};
-use crate::analytics::narrative::{Fact, MetricRef};
+use crate::analytics::narrative::{anomaly_fact, level_shift_phrase, MetricRef};
 use crate::analytics::trend::TrendDirection;
 use crate::analytics::{DailyValue, Direction};
 use crate::dashboard::DashboardQuery;
@@ -93,6 +93,7 @@ impl About<'_> {
             band: None,
             series: Vec::new(),
             chart_href: chart_href(m, self.kpi, dimensions, chart.0, chart.1),
+            level_shift: None,
         }
     }
 }
@@ -100,19 +101,19 @@ impl About<'_> {
 pub fn anomaly_finding(about: About, hit: AnomalyHit) -> NewFinding {
     let (m, score) = (about.metric, &hit.score);
     let severity = score.severity.unwrap_or(Severity::Info);
-    let fact = Fact::Anomaly {
-        metric: MetricRef { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone() },
-        date: score.date,
-        observed: score.observed,
-        expected: score.expected,
-        band_low: score.band_low,
-        band_high: score.band_high,
-        severity,
-    };
+    let fact = anomaly_fact(MetricRef { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone() }, score);
     let relative = if score.expected != 0.0 { (score.observed - score.expected) / score.expected.abs() } else { 0.0 };
     let direction = if score.observed >= score.expected { "above" } else { "below" };
     let is_bad = (score.observed < score.expected) == (m.direction == Direction::HigherIsBetter);
-    let advice = if is_bad { "Check what changed that day (releases, outages, campaigns, data loads) before it repeats." } else { "Find what drove it; it may be worth repeating." };
+    let advice = match (score.level_shift.is_some(), is_bad) {
+        (true, _) => "The new level has held since that day: find what changed then (pricing, a release, tracking, a data source) and decide whether it is the new normal.",
+        (false, true) => "Check what changed that day (releases, outages, campaigns, data loads) before it repeats.",
+        (false, false) => "Find what drove it; it may be worth repeating.",
+    };
+    let title = match &score.level_shift {
+        Some(shift) => format!("{} {}: {}", m.label, slice_label(&hit.slice), level_shift_phrase(score.date, shift, &m.unit)),
+        None => format!("{} {} was {:.0} % {direction} expected on {}", m.label, slice_label(&hit.slice), relative.abs() * 100.0, score.date),
+    };
     let mut description = format!("{} {advice}", fact.sentence());
     if !hit.also_flagged.is_empty() {
         let named: Vec<String> = hit.also_flagged.iter().take(MAX_NAMED).map(|s| slice_name(s)).collect();
@@ -121,10 +122,11 @@ pub fn anomaly_finding(about: About, hit: AnomalyHit) -> NewFinding {
     }
     let mut evidence = about.evidence(&hit.slice, (score.date, score.date), hit.window);
     (evidence.observed, evidence.expected, evidence.band, evidence.series) = (Some(score.observed), Some(score.expected), Some((score.band_low, score.band_high)), hit.points);
+    evidence.level_shift = score.level_shift;
     NewFinding {
         finding_key: finding_key("robust_anomaly_detector", &m.key, &hit.slice, &score.date.to_string()),
         metric_key: m.key.clone(),
-        title: format!("{} {} was {:.0} % {direction} expected on {}", m.label, slice_label(&hit.slice), relative.abs() * 100.0, score.date),
+        title,
         description,
         category: Category::Anomaly,
         severity,
@@ -288,6 +290,7 @@ mod tests {
             score: Some(-6.0),
             severity: Some(Severity::Critical),
             fired: Fired::default(),
+            level_shift: None,
         };
         AnomalyHit { slice, score, points: Vec::new(), window: (date - Duration::days(28), date), also_flagged: also }
     }

@@ -84,6 +84,7 @@ fn finding(metric: &str, dimensions: &[(&str, &str)], severity: Severity) -> New
             band: None,
             series: Vec::new(),
             chart_href: String::new(),
+            level_shift: None,
         },
         also_references: Vec::new(),
         names_other_slices: false,
