@@ -312,6 +312,19 @@ mod tests {
     }
 
     #[test]
+    fn a_level_shift_finding_says_so_once_with_its_step_and_keeps_it_in_the_evidence() {
+        let revenue = metric("revenue", "Revenue");
+        let mut shifted = hit(Vec::new(), Vec::new());
+        shifted.score.level_shift = Some(crate::analytics::anomaly::LevelShift { step: -55.0, from: 100.0, to: 45.0 });
+        let f = anomaly_finding(About { metric: &revenue, kpi: true }, shifted);
+        assert_eq!(f.title, "Revenue in total: level shift on 2026-11-20: -$55.00 (from ~$100.00 to ~$45.00)");
+        assert!(f.description.starts_with("Revenue: level shift on 2026-11-20: -$55.00 (from ~$100.00 to ~$45.00), critical. The new level has held"), "{}", f.description);
+        assert_eq!(f.evidence.level_shift.map(|s| s.step), Some(-55.0));
+        let text = crate::analytics::narrative::flagged_day_text(&hit(Vec::new(), Vec::new()).score, "count");
+        assert_eq!(text, "2026-11-20: 45 against an expected 100 (normal range 90 to 110), critical");
+    }
+
+    #[test]
     fn an_efficiency_finding_quotes_both_metrics_and_references_the_outcome() {
         let (spend, orders) = (metric("marketing_spend", "Marketing spend"), metric("orders", "Orders"));
         let as_of = day("2026-11-20");
