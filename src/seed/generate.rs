@@ -111,8 +111,7 @@ fn hits(a: &AnomalySpec, org: &str, kind: SeriesKind, key: &str, cell: &Cell, da
     a.org == org
         && a.kind == kind
         && a.metric == key
-        && (end - date).num_days() <= i64::from(a.days_ago)
-        && (end - date).num_days() > i64::from(a.days_ago) - i64::from(a.days)
+        && (end - date).num_days() == a.days_ago as i64
         && dim_ok(&a.region, &cell.region)
         && dim_ok(&a.segment, &cell.segment)
         && dim_ok(&a.channel, &cell.channel)

@@ -94,15 +94,8 @@ pub struct AnomalySpec {
     pub channel: Option<String>,
     pub product: Option<String>,
     pub days_ago: u32,
-    /// How many days from `days_ago` on the change lasts (1: one day; through the last day: a level shift).
-    #[serde(default = "one_day")]
-    pub days: u32,
     pub size: f64,
     pub note: String,
-}
-
-fn one_day() -> u32 {
-    1
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,7 +139,7 @@ fn validate(demo: &DemoSpec, anomalies: &[AnomalySpec]) -> Result<(), String> {
         if !demo.orgs.iter().any(|o| o.slug == a.org) {
             return Err(format!("seeds/anomalies.toml: unknown org {:?}", a.org));
         }
-        if a.days_ago >= demo.days || a.size <= -1.0 || a.days == 0 || a.days > a.days_ago + 1 {
+        if a.days_ago >= demo.days || a.size <= -1.0 {
             return Err(format!("seeds/anomalies.toml: {} on {} is out of range", a.metric, a.org));
         }
     }
