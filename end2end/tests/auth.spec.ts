@@ -93,3 +93,18 @@ test('admins change a role on the users page and find it in the audit log', asyn
   await expect(page).toHaveURL(/action=login_failed/);
   await expect(page.getByTestId('audit')).toContainText('board@acme.example');
 });
+
+test.describe('before the page is interactive (no JavaScript)', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a wrong password is explained on the login page, and the right one still signs in', async ({ page }) => {
+    await page.goto('/login?next=%2Fexec');
+    await page.getByLabel('Email').fill('board@acme.example');
+    await page.getByLabel('Password').fill('not-my-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/login\?next=%2Fexec&error=credentials$/);
+    await expect(page.getByTestId('login-error')).toContainText('email or password is not right');
+    await signIn(page, 'board');
+    await expect(page).toHaveURL(/\/exec$/);
+  });
+});

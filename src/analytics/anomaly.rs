@@ -52,7 +52,7 @@ pub struct AnomalyConfig {
     /// (an outage of a few days that ends) stays a set of flagged days, not two shifts.
     pub shift_confirm_days: usize,
     /// Widen the prediction scale of series whose residuals have heavy tails (see [`TailPool`]).
-    /// Off by default: on the labelled set it halves Student-t false warnings but misses a quarter
+    /// Off by default: on the labelled set it halves Student-t false warnings but misses a sixth
     /// of the anomalies it found (README, "How the analytics decide").
     pub heavy_tails: bool,
 }

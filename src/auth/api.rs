@@ -24,8 +24,17 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
             let session = super::server::current_session().await?;
             let ip = super::server::client_ip().await;
             let cx = super::server::SignInContext { config: &state.config.auth, password_checks: &state.password_checks, ip: &ip };
-            super::server::sign_in(&state.pool, &session, &cx, &email, &password).await?;
-            leptos_axum::redirect(super::safe_next(&next));
+            match super::server::sign_in(&state.pool, &session, &cx, &email, &password).await {
+                Ok(_) => leptos_axum::redirect(super::safe_next(&next)),
+                // A form posted before the page was interactive gets the login page back with why,
+                // not the bare error the JavaScript client would read.
+                Err(error) if super::server::posted_without_javascript().await => {
+                    let problem = super::LoginProblem::of(&error);
+                    let next: String = form_urlencoded::byte_serialize(super::safe_next(&next).as_bytes()).collect();
+                    leptos_axum::redirect(&format!("/login?next={next}&error={}", problem.as_str()));
+                }
+                Err(error) => return Err(error),
+            }
             Ok(())
         }
         .await,

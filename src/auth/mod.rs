@@ -10,6 +10,8 @@ pub mod server;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
+
 pub use crate::domain::access::{AccessPolicy, Capability, MetricAccess, Role, Visibility};
 
 /// The signed-in user as pages see it.
@@ -31,9 +33,62 @@ pub fn safe_next(next: &str) -> &str {
     if local && !next.starts_with("/login") { next } else { "/" }
 }
 
+/// Why a sign-in failed, as the login URL carries it back to a browser that posted the form
+/// without JavaScript (`/login?error=credentials`): a fixed code, so the URL cannot put words of
+/// its own on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginProblem {
+    Credentials,
+    Throttled,
+    Busy,
+    Incomplete,
+}
+
+impl LoginProblem {
+    pub fn of(error: &AppError) -> LoginProblem {
+        match error {
+            AppError::InvalidCredentials => LoginProblem::Credentials,
+            AppError::TooManyRequests { .. } => LoginProblem::Throttled,
+            AppError::BadRequest(_) => LoginProblem::Incomplete,
+            _ => LoginProblem::Busy,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginProblem::Credentials => "credentials",
+            LoginProblem::Throttled => "throttled",
+            LoginProblem::Busy => "busy",
+            LoginProblem::Incomplete => "incomplete",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<LoginProblem> {
+        [LoginProblem::Credentials, LoginProblem::Throttled, LoginProblem::Busy, LoginProblem::Incomplete].into_iter().find(|p| p.as_str() == code)
+    }
+
+    pub fn message(self) -> String {
+        match self {
+            LoginProblem::Credentials => AppError::InvalidCredentials.to_string(),
+            LoginProblem::Throttled => "too many failed sign-in attempts; try again in a few minutes".into(),
+            LoginProblem::Busy => "the server could not sign you in just now; try again shortly".into(),
+            LoginProblem::Incomplete => "enter your email and a password of the allowed length".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_problems_round_trip_and_name_the_credentials_case() {
+        for p in [LoginProblem::Credentials, LoginProblem::Throttled, LoginProblem::Busy, LoginProblem::Incomplete] {
+            assert_eq!(LoginProblem::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(LoginProblem::parse("Call 555-0100"), None);
+        assert_eq!(LoginProblem::of(&AppError::InvalidCredentials).message(), "the email or password is not right");
+    }
 
     #[test]
     fn next_destinations_stay_on_this_site() {

@@ -14,7 +14,12 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || super::safe_next(&query.read().get("next").unwrap_or_default()).to_string();
     let login = ServerAction::<Login>::new();
-    let error = move || login.value().get().and_then(|result| result.err());
+    // The action's error once hydrated; before that, the code the server put in the URL.
+    let error = move || {
+        login.value().get().and_then(|result| result.err()).map(|e| e.to_string()).or_else(|| {
+            query.read().get("error").and_then(|code| super::LoginProblem::parse(&code)).map(super::LoginProblem::message)
+        })
+    };
     view! {
         <Title text="Sign in · InsightOps"/>
         <section class="login-panel">
@@ -29,7 +34,7 @@ pub fn LoginPage() -> impl IntoView {
                 </label>
                 <button type="submit" disabled=move || login.pending().get()>"Sign in"</button>
             </ActionForm>
-            {move || error().map(|e| view! { <p class="form-error" role="alert" data-testid="login-error">{e.to_string()}</p> })}
+            {move || error().map(|e| view! { <p class="form-error" role="alert" data-testid="login-error">{e}</p> })}
         </section>
     }
 }

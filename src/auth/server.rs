@@ -297,6 +297,13 @@ pub async fn sign_out(pool: &PgPool, session: &Session, principal: Option<&Princ
 
 /// The client's address: the socket's peer, or, when the peer is a configured trusted proxy, the
 /// address that proxy saw ("unknown" in tests that call the router without one).
+/// A plain HTML form post (the page was not hydrated yet, or scripts are off) asks for HTML;
+/// the server-function client asks for its own encoding.
+pub async fn posted_without_javascript() -> bool {
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
+    headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+}
+
 pub async fn client_ip() -> String {
     use axum::extract::ConnectInfo;
     let Ok(ConnectInfo(addr)) = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await else {
