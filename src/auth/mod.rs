@@ -54,19 +54,6 @@ impl LoginProblem {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginProblem::Credentials => "credentials",
-            LoginProblem::Throttled => "throttled",
-            LoginProblem::Busy => "busy",
-            LoginProblem::Incomplete => "incomplete",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<LoginProblem> {
-        [LoginProblem::Credentials, LoginProblem::Throttled, LoginProblem::Busy, LoginProblem::Incomplete].into_iter().find(|p| p.as_str() == code)
-    }
-
     pub fn message(self) -> String {
         match self {
             LoginProblem::Credentials => AppError::InvalidCredentials.to_string(),
@@ -76,6 +63,13 @@ impl LoginProblem {
         }
     }
 }
+
+crate::domain::text_enum!(LoginProblem {
+    LoginProblem::Credentials => "credentials",
+    LoginProblem::Throttled => "throttled",
+    LoginProblem::Busy => "busy",
+    LoginProblem::Incomplete => "incomplete",
+});
 
 #[cfg(test)]
 mod tests {

@@ -34,6 +34,12 @@ pub enum NoiseKind {
     Poisson,
 }
 
+crate::domain::text_enum!(NoiseKind {
+    NoiseKind::Gaussian => "gaussian",
+    NoiseKind::StudentT => "student_t",
+    NoiseKind::Poisson => "poisson",
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnomalyKind {
@@ -334,8 +340,7 @@ pub fn export_csv(seed: u64, series: usize, out: &mut impl Write) -> std::io::Re
         let s = generate(seed, i, true);
         for (d, v) in s.values.iter().enumerate() {
             let date = first_day() + chrono::Duration::days(d as i64);
-            let noise = serde_json::to_value(s.noise).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            writeln!(out, "{i},{d},{date},{},{noise}", v.map_or(String::new(), |v| v.to_string()))?;
+            writeln!(out, "{i},{d},{date},{},{}", v.map_or(String::new(), |v| v.to_string()), s.noise.as_str())?;
         }
     }
     Ok(())
@@ -360,8 +365,7 @@ pub fn render(report: &DetectionReport) -> String {
     }
     text += "\nAnomaly-free series, warnings per 1,000 scored days:\n\n| noise | series | scored days | false warnings | per 1,000 days |\n| --- | ---: | ---: | ---: | ---: |\n";
     for row in &report.clean_false_warnings {
-        let noise = serde_json::to_value(row.noise).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        text += &format!("| {noise} | {} | {} | {} | {:.2} |\n", row.series, row.scored_days, row.false_warnings, row.per_1000_days);
+        text += &format!("| {} | {} | {} | {} | {:.2} |\n", row.noise.as_str(), row.series, row.scored_days, row.false_warnings, row.per_1000_days);
     }
     text += &format!(
         "\nForecast, 28-day holdout, mean MAPE over {} series: Holt-Winters {:.4}, seasonal naive {:.4}\n",
