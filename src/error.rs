@@ -44,6 +44,27 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A fixed name per kind: the `kind` label of the error metric and of log lines.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Forbidden => "forbidden",
+            AppError::AccessDenied(_) => "access_denied",
+            AppError::CrossOriginRefused => "cross_origin_refused",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::LimitExceeded(_) => "limit_exceeded",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Overloaded { .. } => "overloaded",
+            AppError::DatabaseUnavailable => "database_unavailable",
+            AppError::Internal(_) => "internal",
+            AppError::Transport(_) => "transport",
+        }
+    }
+
     /// The HTTP status a client sees for this error.
     pub fn status_code(&self) -> u16 {
         match self {
@@ -108,6 +129,7 @@ mod ssr {
     /// and tests see 400/403/404/… instead of a blanket 500.
     pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(err) = &result {
+            metrics::counter!("insightops_server_fn_errors_total", "kind" => err.kind()).increment(1);
             if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
                 let status = axum::http::StatusCode::from_u16(err.status_code())
                     .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);

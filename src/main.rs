@@ -150,13 +150,6 @@ fn parse_direction(text: &str) -> Result<Direction, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -169,6 +162,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let config = Arc::new(Config::load(&cli.config, &ProcessEnv).map_err(|e| e.to_string())?);
+    insightops::ops::logging::init(config.ops.log_format);
     match cli.command {
         Command::Migrate => {
             let pool = prepare_database(&config).await?;
@@ -286,11 +280,35 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve { no_migrate } => {
             let pool = if no_migrate || !config.database.migrate_on_start {
-                db::pool(&config.database).map_err(|e| format!("database: {e}"))?
+                let pool = db::pool(&config.database).map_err(|e| format!("database: {e}"))?;
+                refuse_pending_migrations(&pool).await?;
+                pool
             } else {
                 prepare_database(&config).await?
             };
+            db::ReadPool::new(&config.database, &pool).map_err(|e| format!("database.read_url: {e}"))?;
             server::serve(config, pool).await.map_err(|e| format!("server: {e}"))
+        }
+    }
+}
+
+/// Serving against an older schema fails in odd places; say so at start-up instead. A database
+/// that does not answer yet is not refused: the app starts and reports itself not ready.
+async fn refuse_pending_migrations(pool: &sqlx::PgPool) -> Result<(), String> {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), db::pending_migrations(pool)).await {
+        Ok(Ok(pending)) if pending.is_empty() => Ok(()),
+        Ok(Ok(pending)) => Err(format!(
+            "the database lacks {} migration(s) of this version (first: {}); run `insightops migrate` first, or serve without --no-migrate (and with database.migrate_on_start = true)",
+            pending.len(),
+            pending[0]
+        )),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "could not check for pending migrations; serving anyway");
+            Ok(())
+        }
+        Err(_) => {
+            tracing::warn!("the database did not answer within 10 s; serving anyway (readiness reports it)");
+            Ok(())
         }
     }
 }

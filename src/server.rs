@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::middleware;
 use axum::routing::get;
 use axum::Router;
+use std::future::IntoFuture;
+use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
@@ -45,7 +47,11 @@ pub fn session_store(pool: PgPool) -> PostgresStore {
 pub fn app_state(config: Arc<Config>, pool: PgPool) -> AppState {
     let password_checks = Arc::new(tokio::sync::Semaphore::new(config.auth.password_check_slots()));
     let exec_cache = ExecCache::with_ttl(std::time::Duration::from_secs(config.profile.board_cache_ttl_seconds.into()));
-    AppState { leptos_options: leptos_options(&config), pool, config, exec_cache, password_checks, export_slots: Default::default() }
+    let read_pool = crate::db::ReadPool::new(&config.database, &pool).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "database.read_url cannot be used; reading from the primary");
+        crate::db::ReadPool::primary(&pool)
+    });
+    AppState { leptos_options: leptos_options(&config), pool, read_pool, config, exec_cache, password_checks, export_slots: Default::default(), lifecycle: Default::default() }
 }
 
 pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
@@ -53,6 +59,7 @@ pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
 }
 
 pub fn router_for(state: AppState) -> Router {
+    crate::ops::metrics::handle();
     let config = state.config.clone();
     let sessions = SessionManagerLayer::new(session_store(state.pool.clone()))
         .with_name("insightops_session")
@@ -72,36 +79,27 @@ pub fn router_for(state: AppState) -> Router {
         .merge(crate::reports::rest::routes())
         // Pages, server functions and uploads (not static files, health or the token API) learn who is asking.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::identify))
-        .route("/api/health", get(crate::health::health))
+        .route("/api/health", get(crate::health::ready))
+        .route("/api/health/ready", get(crate::health::ready))
+        .route("/api/health/live", get(crate::health::live))
+        .route("/metrics", get(crate::ops::metrics::on_app_address))
         // Token-authenticated, never by session: outside the session guard.
         .merge(crate::ingest::rest::routes())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(crate::auth::guard::same_origin_only))
         .layer(sessions)
+        // Outermost: every request is counted and gets its span, refusals included.
+        .layer(middleware::from_fn(crate::ops::metrics::track_requests))
+        .layer(TraceLayer::new_for_http().make_span_with(crate::ops::logging::request_span).on_response(crate::ops::logging::on_response))
         .with_state(state)
 }
 
-/// Resolves on SIGTERM (how orchestrators stop a process) or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
+/// The private metrics listener's router: `GET /metrics` and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(crate::ops::metrics::on_metrics_address)).with_state(state)
 }
+
+pub use crate::ops::lifecycle::shutdown_signal;
 
 /// Starts `workers` job workers and (when `schedule`) the scheduler; they stop when `stop` turns true.
 pub fn start_background(state: &AppState, workers: u32, schedule: bool, stop: &tokio::sync::watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
@@ -121,21 +119,57 @@ pub async fn serve(config: Arc<Config>, pool: PgPool) -> std::io::Result<()> {
     let address = config.server.address;
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("InsightOps listening on http://{address}");
+    crate::ops::metrics::handle();
     // Expired sessions are deleted hourly; reads already ignore them.
     let sweeper = tokio::spawn(session_store(pool.clone()).continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
     let state = app_state(config.clone(), pool);
+    let metrics_listener = match config.ops.metrics_address {
+        Some(metrics_address) => Some(serve_metrics(metrics_address, state.clone()).await?),
+        None => None,
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let background = start_background(&state, config.jobs.workers, true, &stopped);
+    let (lifecycle, ops) = (state.lifecycle.clone(), config.ops.clone());
     let served = axum::serve(listener, router_for(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("stopping: no new requests or jobs; running jobs get the grace period");
+            crate::ops::lifecycle::drained(lifecycle, ops.drain).await;
             let _ = stop.send(true);
-        })
-        .await;
-    for task in background {
-        let _ = task.await;
+        });
+    let served = within_grace(served.into_future(), stopped.clone(), config.ops.grace).await;
+    let jobs_done = futures::future::join_all(background);
+    if tokio::time::timeout(config.ops.grace, jobs_done).await.is_err() {
+        tracing::warn!("grace period over with jobs still running; their leases will expire and another worker retries them");
     }
     sweeper.abort();
+    if let Some(task) = metrics_listener {
+        task.abort();
+    }
+    tracing::info!("stopped");
     served
+}
+
+/// Runs the server until it has stopped, but no longer than `grace` after the stop began.
+async fn within_grace(served: impl std::future::Future<Output = std::io::Result<()>>, mut stopping: tokio::sync::watch::Receiver<bool>, grace: std::time::Duration) -> std::io::Result<()> {
+    let deadline = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = served => result,
+        _ = deadline => {
+            tracing::warn!(grace_seconds = grace.as_secs(), "grace period over: exiting with requests still open");
+            Ok(())
+        }
+    }
+}
+
+/// Serves `/metrics` on its own (private) address until the process ends.
+async fn serve_metrics(address: std::net::SocketAddr, state: AppState) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    tracing::info!("metrics on http://{address}/metrics");
+    Ok(tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, metrics_router(state)).await {
+            tracing::error!(error = %err, "metrics listener stopped");
+        }
+    }))
 }

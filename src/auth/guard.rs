@@ -29,6 +29,9 @@ pub async fn identify(State(state): State<AppState>, session: Session, mut reque
         let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
+    if let Some(principal) = &principal {
+        tracing::Span::current().record("org_id", tracing::field::display(principal.org_id));
+    }
     request.extensions_mut().insert(Identity(principal));
     next.run(request).await
 }

@@ -9,9 +9,11 @@ use serde::Deserialize;
 
 pub mod ingest;
 pub mod jobs;
+pub mod ops;
 
 pub use ingest::IngestConfig;
 pub use jobs::{EnvProfile, JobsConfig};
+pub use ops::{LogFormat, Ops, OpsConfig};
 
 /// Where the app runs; mirrors the seeds' ENVIRONMENT enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,7 @@ pub struct Config {
     pub analytics: crate::analytics::AnalyticsConfig,
     pub jobs: JobsConfig,
     pub ingest: IngestConfig,
+    pub ops: Ops,
     /// The chosen environment's profile (`[env.NAME]` over the seeds' defaults).
     pub profile: EnvProfile,
 }
@@ -78,6 +81,9 @@ pub struct DatabaseConfig {
     pub url: String,
     pub pool_size: u32,
     pub migrate_on_start: bool,
+    /// A streaming replica for dashboard and board reads (`database.read_url`, `DATABASE_READ_URL`).
+    /// Unset: every read goes to `url`.
+    pub read_url: Option<String>,
 }
 
 /// `[auth]`: sessions, sign-in throttling, and where client addresses come from.
@@ -192,6 +198,8 @@ struct RawConfig {
     #[serde(default)]
     ingest: IngestConfig,
     #[serde(default)]
+    ops: OpsConfig,
+    #[serde(default)]
     env: std::collections::BTreeMap<String, jobs::RawEnvProfile>,
 }
 
@@ -208,6 +216,7 @@ struct RawDatabase {
     url: Option<String>,
     pool_size: Option<i64>,
     migrate_on_start: Option<bool>,
+    read_url: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/insightops";
@@ -289,6 +298,14 @@ impl Config {
                 .map_err(|m| file_err(format!("`database.url` {m}")))?,
         };
 
+        let read_url = match env.var("DATABASE_READ_URL") {
+            Some(value) => Some(check_database_url(&value).map_err(|m| env_err(format!("DATABASE_READ_URL {m}")))?),
+            None => match raw.database.read_url.as_deref().filter(|v| !v.trim().is_empty()) {
+                Some(value) => Some(check_database_url(value).map_err(|m| file_err(format!("`database.read_url` {m}")))?),
+                None => None,
+            },
+        };
+
         let pool_size = raw.database.pool_size.unwrap_or(10);
         if !POOL_SIZE_RANGE.contains(&pool_size) {
             return Err(file_err(format!(
@@ -303,6 +320,8 @@ impl Config {
         raw.access.validate().map_err(file_err)?;
         raw.jobs.validate().map_err(file_err)?;
         raw.ingest.validate().map_err(file_err)?;
+        raw.ops.validate().map_err(file_err)?;
+        let ops = settle_ops(raw.ops, environment, env).map_err(env_err)?;
         let longest_window = raw.analytics.patterns.windows().iter().map(|(_, w)| w.window_days).max().unwrap_or(0);
         let mut profiles = jobs::profiles(raw.env, longest_window).map_err(file_err)?;
         let profile = profiles.remove(environment.as_str()).ok_or_else(|| file_err(format!("no profile for {}", environment.as_str())))?;
@@ -317,14 +336,44 @@ impl Config {
                 url,
                 pool_size: pool_size as u32,
                 migrate_on_start: raw.database.migrate_on_start.unwrap_or(true),
+                read_url,
             },
             auth,
             access: raw.access,
             jobs: raw.jobs,
             ingest: raw.ingest,
+            ops,
             profile,
         })
     }
+}
+
+/// `[ops]` with `INSIGHTOPS_METRICS_ADDR`, `INSIGHTOPS_METRICS_TOKEN` and `INSIGHTOPS_LOG_FORMAT` applied.
+fn settle_ops(raw: OpsConfig, environment: Environment, env: &impl EnvSource) -> Result<Ops, String> {
+    let metrics_address = match env.var("INSIGHTOPS_METRICS_ADDR").or(raw.metrics_address) {
+        Some(value) => Some(parse_address(&value).map_err(|m| format!("INSIGHTOPS_METRICS_ADDR or `ops.metrics_address` {m}"))?),
+        None => None,
+    };
+    let metrics_token = env.var("INSIGHTOPS_METRICS_TOKEN");
+    if metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
+        return Err("INSIGHTOPS_METRICS_TOKEN is shorter than 16 characters; use a long random value".into());
+    }
+    let log_format = match env.var("INSIGHTOPS_LOG_FORMAT").as_deref() {
+        Some("json") => LogFormat::Json,
+        Some("pretty") => LogFormat::Pretty,
+        Some(other) => return Err(format!("INSIGHTOPS_LOG_FORMAT = {other:?} is not allowed; allowed values: json, pretty")),
+        None => raw.log_format.unwrap_or(match environment {
+            Environment::Staging | Environment::Prod => LogFormat::Json,
+            Environment::Dev | Environment::Offline => LogFormat::Pretty,
+        }),
+    };
+    Ok(Ops {
+        metrics_address,
+        metrics_token,
+        drain: std::time::Duration::from_secs(raw.drain_seconds.into()),
+        grace: std::time::Duration::from_secs(raw.grace_seconds.into()),
+        log_format,
+    })
 }
 
 fn parse_environment(value: &str) -> Result<Environment, String> {
@@ -401,6 +450,39 @@ mod tests {
         assert_eq!(prod.jobs.backoff_secs(1), 10.0);
         assert_eq!(prod.jobs.backoff_secs(3), 40.0);
         assert_eq!(prod.jobs.backoff_secs(40), 3600.0);
+    }
+
+    #[test]
+    fn ops_settings_take_environment_overrides_and_name_bad_values() {
+        let dev = parse("").expect("valid");
+        assert_eq!((dev.ops.log_format, dev.ops.metrics_address, dev.ops.drain.as_secs(), dev.ops.grace.as_secs()), (LogFormat::Pretty, None, 5, 20));
+        assert_eq!(parse("environment = \"prod\"").expect("valid").ops.log_format, LogFormat::Json);
+        let env = [("INSIGHTOPS_METRICS_ADDR", "127.0.0.1:9464"), ("INSIGHTOPS_LOG_FORMAT", "pretty"), ("DATABASE_READ_URL", "postgres://r@127.0.0.1:5433/x")];
+        let overridden = Config::from_toml_str("environment = \"prod\"", "Leptos.toml", &env).expect("valid");
+        assert_eq!(overridden.ops.metrics_address.map(|a| a.port()), Some(9464));
+        assert_eq!(overridden.ops.log_format, LogFormat::Pretty);
+        assert_eq!(overridden.database.read_url.as_deref(), Some("postgres://r@127.0.0.1:5433/x"));
+        let text = parse("[ops]\ngrace_seconds = 0").unwrap_err().to_string();
+        assert!(text.contains("`ops.grace_seconds` = 0") && text.contains("1 to 3600"), "{text}");
+        let text = parse("[ops]\nmetrics_address = \"everywhere\"").unwrap_err().to_string();
+        assert!(text.contains("ops.metrics_address") && text.contains("HOST:PORT"), "{text}");
+        let text = parse("[database]\nread_url = \"mysql://x\"").unwrap_err().to_string();
+        assert!(text.contains("database.read_url"), "{text}");
+        let text = Config::from_toml_str("", "Leptos.toml", &[("INSIGHTOPS_LOG_FORMAT", "xml")]).unwrap_err().to_string();
+        assert!(text.contains("INSIGHTOPS_LOG_FORMAT") && text.contains("json, pretty"), "{text}");
+    }
+
+    /// The Leptos.toml that deploy/k8s/configmap.yaml mounts into every pod.
+    #[test]
+    fn the_kubernetes_config_map_holds_a_valid_prod_config() {
+        let manifest = include_str!("../../deploy/k8s/configmap.yaml");
+        let (_, block) = manifest.split_once("Leptos.toml: |\n").expect("the ConfigMap holds Leptos.toml");
+        let text: String = block.lines().take_while(|l| l.is_empty() || l.starts_with("    ")).map(|l| format!("{}\n", l.get(4..).unwrap_or(""))).collect();
+        let config = parse(&text).expect("the ConfigMap's Leptos.toml is valid");
+        assert_eq!(config.environment, Environment::Prod);
+        assert!(!config.database.migrate_on_start, "the migration Job migrates, not the pods");
+        assert_eq!(config.ops.metrics_address.map(|a| a.port()), Some(9464));
+        assert_eq!(config.ops.log_format, LogFormat::Json);
     }
 
     #[test]

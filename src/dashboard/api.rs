@@ -19,7 +19,7 @@ pub async fn get_dashboard(query: String) -> Result<DashboardData, AppError> {
             let principal = authorize(Capability::ViewDashboards)?;
             let parsed = super::DashboardQuery::from_query_string(&query)?;
             let state = AppState::current()?;
-            super::service::dashboard(&state.pool, &Scope::new(&principal, &state.config.access), parsed, &state.config.analytics).await
+            super::service::dashboard(&state.read_pool.pool, &Scope::new(&principal, &state.config.access), parsed, &state.config.analytics).await
         }
         .await,
     )

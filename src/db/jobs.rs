@@ -356,3 +356,35 @@ pub async fn set_slot_job(conn: &mut PgConnection, schedule: &str, slot_at: Date
     Ok(())
 }
 
+
+/// The queue of one job kind as Prometheus sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueDepth {
+    pub kind: JobKind,
+    /// Queued and due now (a job waiting for its backoff or coalescing delay is not late).
+    pub queued: i64,
+    pub running: i64,
+    /// How long the oldest due job has waited since it became due; 0 when none waits.
+    pub oldest_due_seconds: f64,
+}
+
+/// One row for every job kind, zeros included, so a drained queue shows as 0 rather than vanishing.
+pub async fn queue_depth(pool: &PgPool) -> Result<Vec<QueueDepth>, sqlx::Error> {
+    let rows: Vec<(String, i64, i64, f64)> = sqlx::query_as(
+        "SELECT kind,
+                count(*) FILTER (WHERE status = 'queued' AND run_at <= now()),
+                count(*) FILTER (WHERE status = 'running'),
+                COALESCE(EXTRACT(EPOCH FROM now() - min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now())), 0)::float8
+         FROM io_job WHERE status IN ('queued', 'running') GROUP BY kind",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(JobKind::ALL
+        .iter()
+        .map(|&kind| {
+            let found = rows.iter().find(|(k, ..)| k == kind.as_str());
+            let (queued, running, oldest_due_seconds) = found.map_or((0, 0, 0.0), |&(_, q, r, o)| (q, r, o));
+            QueueDepth { kind, queued, running, oldest_due_seconds }
+        })
+        .collect())
+}

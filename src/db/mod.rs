@@ -51,8 +51,42 @@ pub fn pool(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
         .connect_lazy(&config.url)
 }
 
+/// The pool for reads that may lag the primary by a moment (dashboards, the board): a streaming
+/// replica when `database.read_url` names one, else the primary's own pool. Never for a read
+/// that must see the request's own writes.
+#[derive(Clone, Debug)]
+pub struct ReadPool {
+    pub pool: PgPool,
+    /// False when reads go to the primary.
+    pub is_replica: bool,
+}
+
+impl ReadPool {
+    pub fn new(config: &DatabaseConfig, primary: &PgPool) -> Result<ReadPool, sqlx::Error> {
+        match &config.read_url {
+            Some(url) => Ok(ReadPool { pool: pool(&DatabaseConfig { url: url.clone(), read_url: None, ..config.clone() })?, is_replica: true }),
+            None => Ok(ReadPool::primary(primary)),
+        }
+    }
+
+    pub fn primary(primary: &PgPool) -> ReadPool {
+        ReadPool { pool: primary.clone(), is_replica: false }
+    }
+}
+
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
+}
+
+/// The versions of this build's migrations that the database has not applied (all of them for an
+/// empty database); `Err` when the database cannot be asked.
+pub async fn pending_migrations(pool: &PgPool) -> Result<Vec<i64>, sqlx::Error> {
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text").fetch_one(pool).await?;
+    let applied: Vec<i64> = match table {
+        Some(_) => sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?,
+        None => Vec::new(),
+    };
+    Ok(MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version)).map(|m| m.version).collect())
 }
 
 /// Answers whether the database responds within `timeout`.

@@ -18,7 +18,7 @@ pub async fn get_exec_summary(grain: String, period: String) -> Result<ExecSumma
             let query = super::ExecQuery::parse(Some(&grain), Some(&period))?;
             let state = AppState::current()?;
             let scope = Scope::new(&principal, &state.config.access);
-            super::service::cached_exec_summary(&state.pool, &state.exec_cache, &scope, &query).await
+            super::service::cached_exec_summary(&state.read_pool.pool, &state.exec_cache, &scope, &query).await
         }
         .await,
     )

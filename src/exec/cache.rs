@@ -49,6 +49,12 @@ impl ExecCache {
     /// The cached summary for `org` and `query` if it is younger than the TTL and was built from
     /// data ending on `as_of` at data version `version`.
     pub fn get(&self, viewer: Viewer, query: &ExecQuery, as_of: NaiveDate, version: i64) -> Option<ExecSummary> {
+        let found = self.lookup(viewer, query, as_of, version);
+        metrics::counter!("insightops_board_cache_requests_total", "result" => if found.is_some() { "hit" } else { "miss" }).increment(1);
+        found
+    }
+
+    fn lookup(&self, viewer: Viewer, query: &ExecQuery, as_of: NaiveDate, version: i64) -> Option<ExecSummary> {
         let entries = self.entries.lock().ok()?;
         let (built, data_end, seen, summary) = entries.get(&key(viewer, query))?;
         (built.elapsed() < self.ttl && *data_end == as_of && *seen == version).then(|| ExecSummary { query: query.clone(), ..summary.clone() })

@@ -153,6 +153,7 @@ pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Pa
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         db::ingest::record_load(&mut conn, req.org_id, req.channel, &req.actor, &report).await?;
+        count_rows(&report);
         return Ok(report);
     }
     // Only metrics some good row uses are created.
@@ -168,8 +169,17 @@ pub async fn load(pool: &PgPool, config: &Config, req: &LoadRequest, parsed: &Pa
     db::ingest::record_load(&mut tx, req.org_id, req.channel, &req.actor, &report).await?;
     tx.commit().await?;
     steps.lap("commit");
+    count_rows(&report);
     tracing::info!(org = %req.org_id, rows = report.rows, inserted = report.inserted, updated = report.updated, steps = %steps, "load written");
     Ok(report)
+}
+
+/// Adds a written load's rows to the ingest counters.
+fn count_rows(report: &IngestReport) {
+    let target = report.target.as_str();
+    for (outcome, rows) in [("inserted", report.inserted), ("updated", report.updated), ("unchanged", report.unchanged), ("rejected", report.rejected as u64)] {
+        metrics::counter!("insightops_ingest_rows_total", "target" => target, "outcome" => outcome).increment(rows);
+    }
 }
 
 /// Where a load's time goes, for the log and the benchmark: `stage=12ms merge=40ms …`.

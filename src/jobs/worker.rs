@@ -160,12 +160,16 @@ impl Worker {
             }
         });
         // On its own task, so a handler that panics fails its job instead of leaving it held.
+        let started = std::time::Instant::now();
         let handler = tokio::spawn({
             let (ctx, job) = (self.ctx.clone(), job.clone());
             async move { handlers::run(&ctx, &job).await }
         });
         let result = handler.await.unwrap_or_else(|e| Err(format!("the job's handler stopped: {e}")));
         heartbeat.abort();
+        let kind = job.kind.as_str();
+        metrics::histogram!("insightops_job_duration_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+        metrics::counter!("insightops_jobs_finished_total", "kind" => kind, "outcome" => if result.is_ok() { "succeeded" } else { "failed" }).increment(1);
         let outcome = match result {
             Ok(progress) => Outcome::Succeeded(progress),
             Err(error) => {

@@ -85,8 +85,10 @@ pub async fn execute(pool: &PgPool, org_id: Uuid, model_id: Uuid, triggered_by: 
         }
         other => other?,
     };
+    let started = std::time::Instant::now();
     let run = tokio::time::timeout(MAX_RUN_TIME, builtin::run(pool, org_id, model.implementation, &model.config, analytics));
     let ran = run.await.unwrap_or_else(|_| Err(AppError::Internal(format!("the run exceeded its time limit of {} s", MAX_RUN_TIME.as_secs()))));
+    metrics::histogram!("insightops_model_run_duration_seconds", "implementation" => model.implementation.as_str()).record(started.elapsed().as_secs_f64());
     let outcome = match ran {
         Ok((findings, input)) => apply(pool, org_id, execution, &format!("model:{} v{}", model.name, model.version), &model.name, &findings).await.map(|counts| (counts, input)),
         Err(e) => Err(e),

@@ -17,7 +17,7 @@ pub async fn get_exec_overview(period_days: u32) -> Result<ExecOverview, AppErro
             let principal = authorize(Capability::ViewOverview)?;
             let period = super::PeriodPreset::from_days(period_days)?;
             let state = AppState::current()?;
-            super::service::exec_overview(&state.pool, &Scope::new(&principal, &state.config.access), period).await
+            super::service::exec_overview(&state.read_pool.pool, &Scope::new(&principal, &state.config.access), period).await
         }
         .await,
     )

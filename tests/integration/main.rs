@@ -14,6 +14,7 @@ mod ingest;
 mod health;
 mod jobs;
 mod migrations;
+mod ops;
 mod recommendations;
 mod reports;
 mod seeding;

@@ -136,7 +136,15 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let request = Request::get(path).header(header::HOST, HOST).header(header::ACCEPT, "text/html");
+        self.get_with(path, &[]).await
+    }
+
+    /// A GET with extra headers (e.g. a bearer token).
+    pub async fn get_with(&self, path: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut request = Request::get(path).header(header::HOST, HOST).header(header::ACCEPT, "text/html");
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
         self.send(request, Body::empty()).await
     }
 

@@ -1,0 +1,217 @@
+//! Operations: Prometheus metrics behind a token, health probes, start-up against a database with
+//! pending migrations, and a stop under load that fails no request (the real binary, real SIGTERM).
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use insightops::auth::Role;
+use insightops::config::Config;
+use sqlx::PgPool;
+
+use crate::support::{self, Client};
+
+const TOKEN: &str = "metrics-token-for-the-tests-0123456789";
+
+fn config_with_token(toml: &str) -> Arc<Config> {
+    let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x"), ("INSIGHTOPS_METRICS_TOKEN", TOKEN)];
+    Arc::new(Config::from_toml_str(toml, "test", &env).expect("config"))
+}
+
+/// The value of the sample `line_start` (metric name and labels exactly) in a scrape.
+fn sample(scrape: &str, line_start: &str) -> Option<f64> {
+    scrape.lines().find_map(|line| line.strip_prefix(line_start)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[sqlx::test]
+async fn metrics_count_requests_errors_and_the_job_queue_behind_a_token(pool: PgPool) {
+    let org = support::insert_org(&pool, "metrics-org").await;
+    let (_, email, _) = support::insert_user(&pool, org, Role::Manager).await;
+    let router = insightops::server::router(config_with_token(""), pool.clone());
+    let mut client = Client::of_router(router, [10, 0, 0, 9]);
+    assert_eq!(client.get("/login").await.status, StatusCode::OK);
+    assert_eq!(client.login(&email, "not-the-password").await.status, StatusCode::UNAUTHORIZED);
+    let mut conn = pool.acquire().await.expect("connection");
+    let noop = insightops::db::jobs::NewJob { delay_secs: -30.0, ..insightops::db::jobs::NewJob::new(insightops::domain::jobs::JobKind::Noop, None) };
+    insightops::db::jobs::enqueue(&mut conn, &noop).await.expect("enqueue");
+
+    assert_eq!(client.get("/metrics").await.status, StatusCode::UNAUTHORIZED, "no token");
+    let wrong = client.get_with("/metrics", &[("authorization", "Bearer metrics-token-for-the-tests-0123456780")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "a token one character off");
+    let reply = client.get_with("/metrics", &[("authorization", &format!("Bearer {TOKEN}"))]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.headers["content-type"].to_str().unwrap_or("").starts_with("text/plain; version=0.0.4"));
+    let scrape = reply.body;
+    // The process's counters are shared with tests running beside this one: at least ours are there.
+    assert!(sample(&scrape, r#"insightops_http_requests_total{method="GET",route="/login",status="200"}"#).is_some_and(|n| n >= 1.0), "{scrape}");
+    assert!(sample(&scrape, r#"insightops_http_requests_total{method="GET",route="/metrics",status="401"}"#).is_some_and(|n| n >= 2.0), "{scrape}");
+    assert!(sample(&scrape, r#"insightops_http_requests_total{method="POST",route="/api/login",status="401"}"#).is_some_and(|n| n >= 1.0), "{scrape}");
+    assert!(sample(&scrape, r#"insightops_server_fn_errors_total{kind="invalid_credentials"}"#).is_some_and(|n| n >= 1.0), "{scrape}");
+    assert!(scrape.contains(r#"insightops_http_request_duration_seconds_bucket{method="GET",route="/login",status="200",le="1"}"#), "{scrape}");
+    // Gauges read from this test's database at scrape time.
+    assert_eq!(sample(&scrape, r#"insightops_jobs_queued{kind="noop"}"#), Some(1.0), "{scrape}");
+    assert_eq!(sample(&scrape, r#"insightops_jobs_queued{kind="detect"}"#), Some(0.0), "{scrape}");
+    assert!(sample(&scrape, r#"insightops_jobs_oldest_due_seconds{kind="noop"}"#).is_some_and(|s| (29.0..120.0).contains(&s)), "{scrape}");
+    assert_eq!(sample(&scrape, r#"insightops_db_pool_connections{state="max"}"#), Some(f64::from(pool.options().get_max_connections())), "{scrape}");
+    assert!(sample(&scrape, r#"insightops_db_pool_connections{state="in_use"}"#).is_some(), "{scrape}");
+    assert!(scrape.contains("# HELP insightops_http_requests_total"), "metrics carry their descriptions");
+    assert!(!scrape.contains(&email), "no user's email in metrics");
+}
+
+#[sqlx::test]
+async fn metrics_are_not_served_on_the_app_address_without_a_configured_token(pool: PgPool) {
+    let client = Client::anonymous(&pool);
+    let reply = client.get_with("/metrics", &[("authorization", &format!("Bearer {TOKEN}"))]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let short = Config::from_toml_str("", "test", &[("INSIGHTOPS_METRICS_TOKEN", "short")]).unwrap_err().to_string();
+    assert!(short.contains("16 characters"), "{short}");
+}
+
+#[sqlx::test]
+async fn readiness_turns_503_while_draining_and_liveness_never_touches_the_database(pool: PgPool) {
+    let state = insightops::server::app_state(support::config(""), pool.clone());
+    let client = Client::of_router(insightops::server::router_for(state.clone()), [10, 0, 0, 8]);
+    assert_eq!(client.get("/api/health/ready").await.status, StatusCode::OK);
+    assert_eq!(client.get("/api/health").await.status, StatusCode::OK);
+    state.lifecycle.start_draining();
+    let ready = client.get("/api/health/ready").await;
+    assert_eq!((ready.status, ready.json()["status"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("draining")));
+    assert_eq!(client.get("/api/health").await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(client.get("/login").await.status, StatusCode::OK, "requests are still served while draining");
+    pool.close().await;
+    assert_eq!(client.get("/api/health/live").await.status, StatusCode::OK, "liveness answers with the database gone");
+}
+
+/// The URL of the test's own database (sqlx::test made it on the server of DATABASE_URL).
+fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let name = pool.connect_options().get_database().expect("a named database").to_string();
+    let server = base.rsplit_once('/').map_or(base.as_str(), |(server, _)| server);
+    format!("{server}/{name}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn binary(config: &str, name: &str) -> std::process::Command {
+    let path = std::env::temp_dir().join(format!("insightops-ops-{name}-{}.toml", std::process::id()));
+    std::fs::write(&path, config).expect("write config");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_insightops"));
+    command.arg("--config").arg(path).env_remove("DATABASE_URL").env_remove("INSIGHTOPS_ADDR").env_remove("INSIGHTS_ENV").env_remove("RUST_LOG");
+    command
+}
+
+#[sqlx::test(migrations = false)]
+async fn serving_refuses_a_database_with_pending_migrations_until_migrated(pool: PgPool) {
+    let url = database_url(&pool);
+    let config = format!("environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{}\"\n[database]\nurl = \"{url}\"\nmigrate_on_start = false\n", free_port());
+    let output = binary(&config, "pending").args(["serve"]).output().expect("run insightops");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "served with pending migrations: {stderr}");
+    assert!(stderr.contains("migration(s)") && stderr.contains("insightops migrate"), "{stderr}");
+    let pending = insightops::db::pending_migrations(&pool).await.expect("asked");
+    assert_eq!(pending.len(), insightops::db::MIGRATOR.iter().count(), "an empty database lacks them all");
+    insightops::db::migrate(&pool).await.expect("migrate");
+    assert_eq!(insightops::db::pending_migrations(&pool).await.expect("asked"), Vec::<i64>::new());
+}
+
+/// Keeps `workers` clients requesting pages until `stop`; returns (answered, failures).
+fn load(base: &str, workers: usize, stop: Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<(u32, Vec<String>)>> {
+    (0..workers)
+        .map(|i| {
+            let (base, stop) = (base.to_string(), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+                let (mut answered, mut failures) = (0, Vec::new());
+                while !stop.load(Ordering::Relaxed) {
+                    let path = if i % 2 == 0 { "/login" } else { "/api/health/live" };
+                    match client.get(format!("{base}{path}")).send().await {
+                        Ok(reply) if reply.status().is_success() => answered += 1,
+                        Ok(reply) => failures.push(format!("{path}: {}", reply.status())),
+                        Err(err) => failures.push(format!("{path}: {err}")),
+                    }
+                }
+                (answered, failures)
+            })
+        })
+        .collect()
+}
+
+async fn status_of(client: &reqwest::Client, url: &str) -> Option<u16> {
+    client.get(url).send().await.ok().map(|r| r.status().as_u16())
+}
+
+#[sqlx::test]
+async fn sigterm_under_load_drains_then_finishes_in_flight_requests_and_exits_0(pool: PgPool) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = format!(
+        "environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\nmigrate_on_start = false\n[ops]\ndrain_seconds = 2\ngrace_seconds = 10\n",
+        database_url(&pool)
+    );
+    let log = std::env::temp_dir().join(format!("insightops-ops-sigterm-{port}.log"));
+    let mut child = binary(&config, "sigterm").arg("serve").stderr(std::fs::File::create(&log).expect("log")).spawn().expect("start insightops");
+    let probe = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("client");
+    let started = Instant::now();
+    while status_of(&probe, &format!("{base}/api/health/ready")).await != Some(200) {
+        assert!(started.elapsed() < Duration::from_secs(30), "not ready in 30 s: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = load(&base, 4, stop.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // A request whose body is still arriving when the listener closes: the server has begun it.
+    let mut in_flight = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let body = support::form(&[("email", "nobody@example.com"), ("password", "wrong"), ("next", "/dashboard")]);
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {base}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    in_flight.write_all(head.as_bytes()).and_then(|_| in_flight.write_all(&body.as_bytes()[..10])).expect("send the first part");
+
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    while status_of(&probe, &format!("{base}/api/health/ready")).await != Some(503) {
+        assert!(signalled.elapsed() < Duration::from_secs(1), "readiness did not turn 503 within 1 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A load balancer polling readiness stops sending soon after it turns; the drain (2 s) covers it.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut answered, failures) = (0, Arc::new(Mutex::new(Vec::new())));
+    for client in clients {
+        let (n, failed) = client.await.expect("load task");
+        answered += n;
+        failures.lock().expect("lock").extend(failed);
+    }
+    assert!(answered > 50, "only {answered} requests answered under load");
+    assert_eq!(*failures.lock().expect("lock"), Vec::<String>::new(), "requests failed during the stop");
+
+    // After the drain the listener is closed, but the request begun before still gets its answer.
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(signalled.elapsed() < Duration::from_secs(5), "still accepting 5 s after SIGTERM (drain is 2 s)");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    in_flight.write_all(&body.as_bytes()[10..]).expect("send the rest");
+    in_flight.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut reply = String::new();
+    let _ = in_flight.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 401"), "the in-flight sign-in got: {reply:?}");
+
+    let exited = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(exited.elapsed() < Duration::from_secs(15), "did not exit within the grace period");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "exit status {status}: {logged}");
+    assert!(logged.contains("readiness answers 503") && logged.contains("stopped"), "{logged}");
+}
