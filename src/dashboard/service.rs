@@ -29,6 +29,7 @@ const HISTORY_DAYS: i64 = 182;
 
 /// A metric the role may not see is a 403 naming it; an ANONYMISED metric seen as totals only
 /// refuses filters, drills and the scatter, and shows no breakdown.
+#[tracing::instrument(name = "dashboard", skip_all, fields(metric = query.metric.as_deref().unwrap_or("")))]
 pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
     let (catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
     let metrics: Vec<MetricOption> = catalogue

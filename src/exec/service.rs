@@ -137,6 +137,7 @@ fn sparkline(periods: &BTreeMap<NaiveDate, PartValue>, first: &Period, current: 
 
 /// Restricted metrics the role may not see are left out; anonymised ones keep their totals but
 /// get no driver breakdown.
+#[tracing::instrument(name = "exec_summary", skip_all, fields(grain = ?query.grain))]
 pub async fn exec_summary(pool: &PgPool, scope: &Scope, query: &ExecQuery) -> Result<ExecSummary, AppError> {
     let (metrics, access) = scope.metrics(pool, MetricKind::Kpi).await?;
     let as_of = db::kpi::latest_day(pool, scope.org_id)

@@ -33,6 +33,7 @@ fn org_of(job: &ClaimedJob) -> Result<Uuid, String> {
     job.org_id.ok_or_else(|| format!("a {} job needs an org", job.kind.as_str()))
 }
 
+#[tracing::instrument(name = "job", skip_all, fields(kind = job.kind.as_str(), job_id = %job.id, org_id = ?job.org_id))]
 pub async fn run(ctx: &JobContext, job: &ClaimedJob) -> Result<Value, String> {
     match job.kind {
         JobKind::Noop => noop(&job.payload).await,

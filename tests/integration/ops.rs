@@ -149,7 +149,7 @@ async fn sigterm_under_load_drains_then_finishes_in_flight_requests_and_exits_0(
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let config = format!(
-        "environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\nmigrate_on_start = false\n[ops]\ndrain_seconds = 2\ngrace_seconds = 10\n",
+        "environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\nmigrate_on_start = false\n[ops]\ndrain_seconds = 2\ngrace_seconds = 10\nlog_format = \"json\"\n",
         database_url(&pool)
     );
     let log = std::env::temp_dir().join(format!("insightops-ops-sigterm-{port}.log"));
@@ -214,4 +214,16 @@ async fn sigterm_under_load_drains_then_finishes_in_flight_requests_and_exits_0(
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "exit status {status}: {logged}");
     assert!(logged.contains("readiness answers 503") && logged.contains("stopped"), "{logged}");
+    json_logs_carry_the_request_span(&logged);
+}
+
+/// Every line is a JSON object; the access lines name route and status inside the request span,
+/// and no email (the in-flight sign-in's included) reaches the log.
+fn json_logs_carry_the_request_span(logged: &str) {
+    let lines: Vec<serde_json::Value> = logged.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))).collect();
+    let login_page = lines.iter().find(|l| l["target"] == "access" && l["span"]["route"] == "/login").expect("an access line for /login");
+    assert_eq!(login_page["fields"]["status"], 200, "{login_page}");
+    assert_eq!((login_page["span"]["method"].as_str(), login_page["span"]["name"].as_str()), (Some("GET"), Some("request")), "{login_page}");
+    assert!(login_page["fields"]["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{login_page}");
+    assert!(!logged.contains("nobody@example.com"), "an email reached the log");
 }
