@@ -227,3 +227,35 @@ fn json_logs_carry_the_request_span(logged: &str) {
     assert!(login_page["fields"]["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{login_page}");
     assert!(!logged.contains("nobody@example.com"), "an email reached the log");
 }
+
+/// With `database.read_url` naming a replica that is down, the dashboard, board and overview fail
+/// (they read there) while sign-in (the primary) works, and readiness names the replica.
+#[sqlx::test]
+async fn dashboard_board_and_overview_read_from_the_replica_and_nothing_else_does(pool: PgPool) {
+    let org = support::insert_org(&pool, "replica-org").await;
+    support::insert_metric(&pool, org, "orders", "count", "higher_is_better", "sum", 1).await;
+    support::insert_kpi(&pool, org, "orders", support::day("2026-11-20"), "EMEA", 10.0).await;
+    support::refresh_rollups(&pool, org).await;
+    let (_, email, password) = support::insert_user(&pool, org, Role::Manager).await;
+    let reads = [("/api/dashboard", "query=metric%3Dorders"), ("/api/exec_summary", "grain=month&period="), ("/api/exec_overview", "period_days=30")];
+
+    let on_primary = support::router_with(pool.clone(), "");
+    let mut client = Client::of_router(on_primary, [10, 0, 0, 7]);
+    assert_eq!(client.login(&email, &password).await.status, StatusCode::OK);
+    for (path, body) in reads {
+        let reply = client.post(path, body).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path} without a replica: {}", reply.body);
+    }
+
+    let replica_down = support::router_with(pool.clone(), "[database]\nread_url = \"postgres://postgres@127.0.0.1:1/replica\"\n");
+    let mut client = Client::of_router(replica_down, [10, 0, 0, 7]);
+    assert_eq!(client.login(&email, &password).await.status, StatusCode::OK, "sign-in reads and writes the primary");
+    let ready = client.get("/api/health/ready").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!((ready.json()["db"].as_str(), ready.json()["db_read"].as_str()), (Some("ok"), Some("error")), "{}", ready.body);
+    let replies = futures::future::join_all(reads.iter().map(|(path, body)| client.post(path, body))).await;
+    for ((path, _), reply) in reads.iter().zip(replies) {
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path} must read from the replica: {}", reply.body);
+    }
+    assert_eq!(client.get("/api/health/live").await.status, StatusCode::OK);
+}
