@@ -260,14 +260,22 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Worker { workers } => {
             let pool = prepare_database(&config).await?;
             let state = server::app_state(config.clone(), pool);
+            // A worker has no pages, but Prometheus still wants its job metrics.
+            let metrics = match config.ops.metrics_address {
+                Some(address) => Some(server::serve_metrics(address, state.clone()).await.map_err(|e| format!("metrics listener on {address}: {e}"))?),
+                None => None,
+            };
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let count = workers.unwrap_or(config.jobs.workers).max(1);
             let tasks = server::start_background(&state, count, true, &stopped);
             eprintln!("insightops worker: {count} worker(s) and the scheduler running; SIGTERM stops them");
             server::shutdown_signal().await;
             let _ = stop.send(true);
-            for task in tasks {
-                let _ = task.await;
+            if tokio::time::timeout(config.ops.grace, futures::future::join_all(tasks)).await.is_err() {
+                eprintln!("insightops worker: grace period over with jobs still running; their leases expire and another worker retries them");
+            }
+            if let Some(task) = metrics {
+                task.abort();
             }
             Ok(())
         }

@@ -45,6 +45,8 @@ pub fn session_store(pool: PgPool) -> PostgresStore {
 
 /// The state every request and job of this process shares.
 pub fn app_state(config: Arc<Config>, pool: PgPool) -> AppState {
+    // Metrics recorded from here on (requests, jobs) reach /metrics.
+    crate::ops::metrics::handle();
     let password_checks = Arc::new(tokio::sync::Semaphore::new(config.auth.password_check_slots()));
     let exec_cache = ExecCache::with_ttl(std::time::Duration::from_secs(config.profile.board_cache_ttl_seconds.into()));
     let read_pool = crate::db::ReadPool::new(&config.database, &pool).unwrap_or_else(|err| {
@@ -59,7 +61,6 @@ pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
 }
 
 pub fn router_for(state: AppState) -> Router {
-    crate::ops::metrics::handle();
     let config = state.config.clone();
     let sessions = SessionManagerLayer::new(session_store(state.pool.clone()))
         .with_name("insightops_session")
@@ -119,7 +120,6 @@ pub async fn serve(config: Arc<Config>, pool: PgPool) -> std::io::Result<()> {
     let address = config.server.address;
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("InsightOps listening on http://{address}");
-    crate::ops::metrics::handle();
     // Expired sessions are deleted hourly; reads already ignore them.
     let sweeper = tokio::spawn(session_store(pool.clone()).continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
     let state = app_state(config.clone(), pool);
@@ -164,7 +164,7 @@ async fn within_grace(served: impl std::future::Future<Output = std::io::Result<
 }
 
 /// Serves `/metrics` on its own (private) address until the process ends.
-async fn serve_metrics(address: std::net::SocketAddr, state: AppState) -> std::io::Result<tokio::task::JoinHandle<()>> {
+pub async fn serve_metrics(address: std::net::SocketAddr, state: AppState) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("metrics on http://{address}/metrics");
     Ok(tokio::spawn(async move {
