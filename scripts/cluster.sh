@@ -150,7 +150,7 @@ check() {
   local email="nobody-$RANDOM@acme.example" codes=""
   for _ in 1 2 3 4 5 6; do
     codes+="$(curl -sS -o /dev/null -w '%{http_code}' -H "Origin: http://127.0.0.1:$lb_port" \
-      --data-urlencode "email=$email" --data-urlencode "password=wrong" "http://127.0.0.1:$lb_port/api/login") "
+      --data-urlencode "email=$email" --data-urlencode "password=wrong" --data-urlencode "next=/" "http://127.0.0.1:$lb_port/api/login") "
   done
   [ "$codes" = "401 401 401 401 401 429 " ] || die "throttling across instances: got $codes"
   say "check: one session served by both instances (20 pages), $replica_reads rows read on the replica, throttling shared (401 x5 then 429)"

@@ -125,6 +125,27 @@ mod ssr {
         }
     }
 
+    /// Errors raised before a server function runs (its arguments did not decode) leave Leptos
+    /// answering 500; this gives them their own status (400 for bad arguments) and counts them.
+    pub async fn server_fn_error_status(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+        let response = next.run(request).await;
+        if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") {
+            return response;
+        }
+        let (mut parts, body) = response.into_parts();
+        // Error bodies are a short JSON object; anything larger is passed through untouched.
+        let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+            return axum::response::Response::from_parts(parts, axum::body::Body::empty());
+        };
+        if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+            if let Some(status) = axum::http::StatusCode::from_u16(err.status_code()).ok().filter(|s| *s != parts.status) {
+                metrics::counter!("insightops_server_fn_errors_total", "kind" => err.kind()).increment(1);
+                parts.status = status;
+            }
+        }
+        axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+    }
+
     /// Sets the HTTP status of the current server-function response from its error, so clients
     /// and tests see 400/403/404/… instead of a blanket 500.
     pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
@@ -144,7 +165,7 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::with_status;
+pub use ssr::{server_fn_error_status, with_status};
 
 #[cfg(test)]
 mod tests {

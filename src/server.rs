@@ -78,6 +78,7 @@ pub fn router_for(state: AppState) -> Router {
         .merge(crate::ingest::rest::upload_routes())
         // Downloads of exports and reports, with the session of the page that links them.
         .merge(crate::reports::rest::routes())
+        .route_layer(middleware::from_fn(crate::error::server_fn_error_status))
         // Pages, server functions and uploads (not static files, health or the token API) learn who is asking.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::identify))
         .route("/api/health", get(crate::health::ready))

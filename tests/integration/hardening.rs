@@ -340,3 +340,15 @@ async fn an_org_always_keeps_an_admin(pool: PgPool) {
         sqlx::query("UPDATE io_user SET role = 'admin' WHERE id = ANY($1)").bind(vec![first, second]).execute(&pool).await.expect("reset");
     }
 }
+
+/// A server function whose arguments do not decode is the caller's mistake: 400 naming the field,
+/// not 500 (found by the cluster check posting the sign-in form without `next`).
+#[sqlx::test]
+async fn a_server_function_call_missing_an_argument_is_a_400_that_names_it(pool: PgPool) {
+    let client = Client::anonymous(&pool);
+    let reply = client.post("/api/login", "email=someone%40example.com&password=x").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("missing field `next`"), "{}", reply.body);
+    let reply = client.post("/api/exec_overview", "period_days=many").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+}
