@@ -51,7 +51,7 @@ instance_config() {
   cat >"$dir/instance.toml" <<TOML
 environment = "staging"
 [server]
-site_root = "$CARGO_TARGET_DIR/site"
+site_root = "$ROOT/target/site"
 [database]
 migrate_on_start = false
 [auth]
@@ -170,22 +170,29 @@ LUA
 bench() {
   command -v wrk >/dev/null || apt_install wrk
   wrk_script
-  local cookie seconds="${1:-20}" path="/exec"
+  local cookie seconds="${1:-20}" path="${2:-/exec}"
   cookie="$(sign_in board@acme.example board-acme-demo)"
-  say "one instance alone, 8 connections, $seconds s: $path"
-  wrk -t2 -c8 -d"${seconds}s" -H "Cookie: $cookie" -s "$dir/p95.lua" "http://127.0.0.1:${instances[0]}$path" | grep RESULT
-  say "nginx in front of two, 32 connections (4x), $seconds s; instance ${instances[0]} is killed (SIGKILL) at $(( seconds / 2 )) s"
-  ( sleep $(( seconds / 2 )); kill -9 "$(cat "$dir/app-${instances[0]}.pid")" ) &
-  wrk -t2 -c32 -d"${seconds}s" -H "Cookie: $cookie" -s "$dir/p95.lua" "http://127.0.0.1:$lb_port$path" | grep RESULT
-  wait
-  start_instance "${instances[0]}"
-  say "restarted ${instances[0]}"
+  run() { wrk -t2 -c"$1" -d"${seconds}s" -H "Cookie: $cookie" -s "$dir/p95.lua" "$2$path" | sed -n 's/^RESULT //p'; }
+  printf '%-62s %s\n' "one instance directly, 8 connections:" "$(run 8 "http://127.0.0.1:${instances[0]}")"
+  printf '%-62s %s\n' "nginx, both instances, 32 connections (4x):" "$(run 32 "http://127.0.0.1:$lb_port")"
+  for signal in KILL TERM; do
+    ( sleep $(( seconds / 2 )); kill -"$signal" "$(cat "$dir/app-${instances[0]}.pid")" ) &
+    printf '%-62s %s\n' "nginx, 32 connections, SIG$signal to :${instances[0]} at $(( seconds / 2 )) s:" "$(run 32 "http://127.0.0.1:$lb_port")"
+    wait
+    while kill -0 "$(cat "$dir/app-${instances[0]}.pid")" 2>/dev/null; do sleep 0.2; done
+    start_instance "${instances[0]}"
+  done
 }
 
 down() {
   [ -f "$dir/nginx/nginx.pid" ] && nginx -c "$dir/nginx.conf" -s stop 2>/dev/null || true
   for port in "${instances[@]}"; do
-    [ -f "$dir/app-$port.pid" ] && kill "$(cat "$dir/app-$port.pid")" 2>/dev/null || true
+    if [ -f "$dir/app-$port.pid" ]; then
+      local pid; pid="$(cat "$dir/app-$port.pid")"
+      kill "$pid" 2>/dev/null || true
+      # It drains (3 s) and finishes in-flight requests before it exits.
+      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     rm -f "$dir/app-$port.pid"
   done
   for node in replica primary; do

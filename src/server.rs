@@ -129,18 +129,27 @@ pub async fn serve(config: Arc<Config>, pool: PgPool) -> std::io::Result<()> {
         None => None,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = Arc::new(stop);
     let background = start_background(&state, config.jobs.workers, true, &stopped);
-    let (lifecycle, ops) = (state.lifecycle.clone(), config.ops.clone());
+    let (lifecycle, ops, stop_jobs) = (state.lifecycle.clone(), config.ops.clone(), stop.clone());
     let served = axum::serve(listener, router_for(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             crate::ops::lifecycle::drained(lifecycle, ops.drain).await;
-            let _ = stop.send(true);
+            let _ = stop_jobs.send(true);
         });
-    let served = within_grace(served.into_future(), stopped.clone(), config.ops.grace).await;
-    let jobs_done = futures::future::join_all(background);
-    if tokio::time::timeout(config.ops.grace, jobs_done).await.is_err() {
-        tracing::warn!("grace period over with jobs still running; their leases will expire and another worker retries them");
-    }
+    // Requests and jobs share one grace period, counted from the end of the drain.
+    let requests = async {
+        let served = within_grace(served.into_future(), stopped.clone(), config.ops.grace).await;
+        let _ = stop.send(true);
+        served
+    };
+    let jobs = async {
+        let _ = stopped.clone().wait_for(|stop| *stop).await;
+        if tokio::time::timeout(config.ops.grace, futures::future::join_all(background)).await.is_err() {
+            tracing::warn!("grace period over with jobs still running; their leases will expire and another worker retries them");
+        }
+    };
+    let (served, ()) = tokio::join!(requests, jobs);
     sweeper.abort();
     if let Some(task) = metrics_listener {
         task.abort();
