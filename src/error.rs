@@ -125,16 +125,19 @@ mod ssr {
         }
     }
 
+    const MAX_ERROR_BODY: usize = 64 * 1024;
+
     /// Errors raised before a server function runs (its arguments did not decode) leave Leptos
     /// answering 500; this gives them their own status (400 for bad arguments) and counts them.
     pub async fn server_fn_error_status(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
         let response = next.run(request).await;
-        if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") {
+        // Error bodies are a short JSON object of known length; anything else passes untouched.
+        let short = axum::body::HttpBody::size_hint(response.body()).exact().is_some_and(|n| n <= MAX_ERROR_BODY as u64);
+        if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") || !short {
             return response;
         }
         let (mut parts, body) = response.into_parts();
-        // Error bodies are a short JSON object; anything larger is passed through untouched.
-        let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
             return axum::response::Response::from_parts(parts, axum::body::Body::empty());
         };
         if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {

@@ -38,7 +38,7 @@ pub async fn ready(State(lifecycle): State<Lifecycle>, pool: State<PgPool>, Stat
     (status, body)
 }
 
-
+/// Live: the process answers; no database, so a slow database never gets a healthy pod restarted.
 pub async fn live() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }

@@ -1,12 +1,12 @@
 //! Assembles the axum router (pages, server functions, health, static files) and serves it.
 //! Kept apart from the CLI so integration tests can build the same router.
 
+use std::future::IntoFuture;
 use std::sync::Arc;
 
 use axum::middleware;
 use axum::routing::get;
 use axum::Router;
-use std::future::IntoFuture;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
