@@ -162,8 +162,14 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let config = Arc::new(Config::load(&cli.config, &ProcessEnv).map_err(|e| e.to_string())?);
-    insightops::ops::logging::init(config.ops.log_format);
-    match cli.command {
+    let telemetry = insightops::ops::logging::init(&config.ops);
+    let result = dispatch(cli.command, config).await;
+    telemetry.shutdown();
+    result
+}
+
+async fn dispatch(command: Command, config: Arc<Config>) -> Result<(), String> {
+    match command {
         Command::Migrate => {
             let pool = prepare_database(&config).await?;
             println!("migrations applied");

@@ -92,6 +92,7 @@ pub fn router_for(state: AppState) -> Router {
         .layer(sessions)
         // Outermost: every request is counted and gets its span, refusals included.
         .layer(middleware::from_fn(crate::ops::metrics::track_requests))
+        .layer(middleware::from_fn(crate::ops::logging::keep_request_span))
         .layer(TraceLayer::new_for_http().make_span_with(crate::ops::logging::request_span).on_response(crate::ops::logging::on_response))
         .with_state(state)
 }

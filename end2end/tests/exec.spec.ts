@@ -3,6 +3,7 @@
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { metricCount, sql } from './db';
+import { signIn } from './login';
 
 test('cards show the last complete month and what changed links to the charts', async ({ page }) => {
   await page.goto('/exec');
@@ -55,4 +56,37 @@ test('the board page has no serious accessibility violations', async ({ page }) 
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+});
+
+test('the narrative heads the board page, is stored once, and each sentence opens its chart', async ({ page, browser }) => {
+  await page.goto('/exec');
+  const narrative = page.getByTestId('narrative');
+  await expect(narrative).toBeVisible();
+  const month = (await page.locator('h1').textContent())?.replace('Board summary · ', '').trim() ?? '';
+  await expect(page.getByTestId('narrative-headline')).toContainText(`${month}:`);
+  expect(await narrative.locator('.narrative-paragraph').count()).toBeGreaterThanOrEqual(3);
+  await expect(narrative.locator('.narrative-topic')).toContainText(['Performance']);
+  const stored = () =>
+    sql(`SELECT count(*) FROM io_exec_summary s JOIN io_org o ON o.id = s.org_id
+         WHERE o.slug = 'acme' AND audience = 'board' AND grain = 'month' AND to_char(period_start, 'YYYY-MM') = '${month}'`);
+  expect(stored()).toBe('1');
+  // The facts list names each fact a sentence cites.
+  await narrative.locator('summary', { hasText: 'Facts cited' }).click();
+  await expect(narrative.locator('.narrative-facts li').first()).toBeVisible();
+
+  // A board member sees the same stored text, without restricted metrics.
+  const board = await browser.newContext({ baseURL: test.info().project.use.baseURL });
+  const boardPage = await board.newPage();
+  await boardPage.goto('/login?next=/exec');
+  await signIn(boardPage, 'board');
+  await expect(boardPage.getByTestId('narrative-headline')).toHaveText((await page.getByTestId('narrative-headline').textContent()) ?? '');
+  await expect(boardPage.getByTestId('narrative')).not.toContainText('Marketing spend');
+  await board.close();
+  expect(stored()).toBe('1');
+
+  const sentence = narrative.locator('a.cited').first();
+  await sentence.click();
+  await expect(page).toHaveURL(/\/dashboard\?metric=/);
+  await expect(page.locator('#chart-trend canvas')).toHaveCount(1);
+  await expect(page.getByTestId('manager-summary')).toContainText('Last month in brief');
 });

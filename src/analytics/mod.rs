@@ -11,6 +11,8 @@ pub mod forecast;
 pub mod narrative;
 pub mod pattern;
 pub mod stats;
+pub mod story;
+pub mod guard;
 pub mod trend;
 
 use chrono::NaiveDate;

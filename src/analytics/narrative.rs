@@ -139,6 +139,19 @@ pub enum Fact {
         holdout_mape: Option<f64>,
         beats_naive: Option<bool>,
     },
+    /// The sum (or rule) of a [`Forecast`]'s points over the next period, against `baseline_value`
+    /// (the period just closed) by the metric's direction.
+    PeriodForecast {
+        metric: MetricRef,
+        period: String,
+        value: f64,
+        low: f64,
+        high: f64,
+        baseline: String,
+        baseline_value: f64,
+        relative: Option<f64>,
+        assessment: ChangeAssessment,
+    },
 }
 
 /// The fact of a flagged day: a level shift when it starts one, else an anomaly.
@@ -186,7 +199,8 @@ impl Fact {
             | Fact::Anomaly { metric, .. }
             | Fact::LevelShift { metric, .. }
             | Fact::Trend { metric, .. }
-            | Fact::Forecast { metric, .. } => metric,
+            | Fact::Forecast { metric, .. }
+            | Fact::PeriodForecast { metric, .. } => metric,
         }
     }
 
@@ -247,6 +261,19 @@ impl Fact {
                 }
                 text.push('.');
                 text
+            }
+            Fact::PeriodForecast { period, value, low, high, baseline, relative, assessment, .. } => {
+                let change = match (relative, assessment) {
+                    (_, ChangeAssessment::Unchanged) => format!("unchanged on {baseline}"),
+                    (Some(r), _) => format!("{} {} on {baseline}", if *r >= 0.0 { "up" } else { "down" }, format_relative(Some(r.abs())).trim_start_matches('+')),
+                    (None, _) => format!("against {baseline}"),
+                };
+                let judgement = match assessment {
+                    ChangeAssessment::Good => " (good)",
+                    ChangeAssessment::Bad => " (bad)",
+                    _ => "",
+                };
+                format!("{label} is forecast at {} for {period} (between {} and {}), {change}{judgement}.", v(*value), v(*low), v(*high))
             }
         }
     }

@@ -29,8 +29,8 @@ pub async fn identify(State(state): State<AppState>, session: Session, mut reque
         let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
-    if let Some(principal) = &principal {
-        tracing::Span::current().record("org_id", tracing::field::display(principal.org_id));
+    if let (Some(principal), Some(span)) = (&principal, request.extensions().get::<crate::ops::logging::RequestSpan>()) {
+        span.0.record("org_id", tracing::field::display(principal.org_id));
     }
     request.extensions_mut().insert(Identity(principal));
     next.run(request).await

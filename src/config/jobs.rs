@@ -34,7 +34,7 @@ pub struct JobsConfig {
 }
 
 /// The scheduled jobs and the seeds' schedules (seed 002, §4.1).
-pub const SCHEDULES: [(&str, &str); 6] = [
+pub const SCHEDULES: [(&str, &str); 7] = [
     ("retention", "15 2 * * *"),
     ("pattern_review_weekly", "0 3 * * 1"),
     ("pattern_review_monthly", "0 4 1 * *"),
@@ -42,6 +42,8 @@ pub const SCHEDULES: [(&str, &str); 6] = [
     ("cache_warmup", "*/15 * * * *"),
     // Mondays, after the week has ended everywhere: weekly-update collections take the week just ended.
     ("collections_weekly", "0 6 * * 1"),
+    // Daily, after the nightly loads: a period that has just closed gets its stored narratives.
+    ("narratives", "30 6 * * *"),
 ];
 
 impl Default for JobsConfig {
@@ -117,6 +119,8 @@ pub struct EnvProfile {
     pub pii_masking: bool,
     /// Which of the scheduled jobs run here.
     pub scheduled_jobs: Vec<String>,
+    /// Who writes the narratives here: `deterministic` (every default) or `llm` (`[narrative.llm]`).
+    pub narrative_writer: super::narrative::NarrativeWriter,
 }
 
 impl EnvProfile {
@@ -124,8 +128,8 @@ impl EnvProfile {
     pub fn default_for(env: Environment) -> EnvProfile {
         let (aggregated, patterns, ttl, rows, exports, jobs): (u32, u32, u32, u32, u32, &[&str]) = match env {
             Environment::Dev => (90, 90, 60, 100_000, 5, &["retention", "collections_weekly"]),
-            Environment::Staging => (730, 730, 600, 100_000, 3, &["retention", "pattern_review_weekly", "pattern_review_monthly", "cache_warmup", "collections_weekly"]),
-            Environment::Prod => (3650, 1825, 900, 50_000, 2, &["retention", "pattern_review_weekly", "pattern_review_monthly", "pattern_review_yearly", "cache_warmup", "collections_weekly"]),
+            Environment::Staging => (730, 730, 600, 100_000, 3, &["retention", "pattern_review_weekly", "pattern_review_monthly", "cache_warmup", "collections_weekly", "narratives"]),
+            Environment::Prod => (3650, 1825, 900, 50_000, 2, &["retention", "pattern_review_weekly", "pattern_review_monthly", "pattern_review_yearly", "cache_warmup", "collections_weekly", "narratives"]),
             Environment::Offline => (90, 90, 60, 100_000, 5, &[]),
         };
         EnvProfile {
@@ -138,6 +142,7 @@ impl EnvProfile {
             exports_per_user: exports,
             pii_masking: true,
             scheduled_jobs: jobs.iter().map(|s| s.to_string()).collect(),
+            narrative_writer: super::narrative::NarrativeWriter::Deterministic,
         }
     }
 
@@ -186,6 +191,7 @@ pub struct RawEnvProfile {
     exports_per_user: Option<u32>,
     pii_masking: Option<bool>,
     scheduled_jobs: Option<Vec<String>>,
+    narrative_writer: Option<super::narrative::NarrativeWriter>,
 }
 
 impl RawEnvProfile {
@@ -200,6 +206,7 @@ impl RawEnvProfile {
             exports_per_user: self.exports_per_user.unwrap_or(d.exports_per_user),
             pii_masking: self.pii_masking.unwrap_or(d.pii_masking),
             scheduled_jobs: self.scheduled_jobs.unwrap_or(d.scheduled_jobs),
+            narrative_writer: self.narrative_writer.unwrap_or(d.narrative_writer),
         }
     }
 }

@@ -9,11 +9,12 @@ use serde::Deserialize;
 
 pub mod ingest;
 pub mod jobs;
+pub mod narrative;
 pub mod ops;
 
 pub use ingest::IngestConfig;
 pub use jobs::{EnvProfile, JobsConfig};
-pub use ops::{LogFormat, Ops, OpsConfig};
+pub use ops::{LogFormat, Ops, OpsConfig, OtlpExport};
 
 /// Where the app runs; mirrors the seeds' ENVIRONMENT enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub struct Config {
     pub ops: Ops,
     /// The chosen environment's profile (`[env.NAME]` over the seeds' defaults).
     pub profile: EnvProfile,
+    /// Who writes the narratives here (`[narrative]` and the profile's `narrative_writer`).
+    pub narrative: narrative::Writer,
 }
 
 impl Config {
@@ -200,6 +203,8 @@ struct RawConfig {
     #[serde(default)]
     ops: OpsConfig,
     #[serde(default)]
+    narrative: narrative::NarrativeConfig,
+    #[serde(default)]
     env: std::collections::BTreeMap<String, jobs::RawEnvProfile>,
 }
 
@@ -321,10 +326,13 @@ impl Config {
         raw.jobs.validate().map_err(file_err)?;
         raw.ingest.validate().map_err(file_err)?;
         raw.ops.validate().map_err(file_err)?;
+        raw.narrative.validate().map_err(file_err)?;
         let ops = settle_ops(raw.ops, environment, env).map_err(env_err)?;
         let longest_window = raw.analytics.patterns.windows().iter().map(|(_, w)| w.window_days).max().unwrap_or(0);
         let mut profiles = jobs::profiles(raw.env, longest_window).map_err(file_err)?;
         let profile = profiles.remove(environment.as_str()).ok_or_else(|| file_err(format!("no profile for {}", environment.as_str())))?;
+        let writer_key = format!("env.{}.narrative_writer", environment.as_str());
+        let narrative = narrative::settle(raw.narrative, profile.narrative_writer, &writer_key, env.var("INSIGHTOPS_LLM_API_KEY")).map_err(file_err)?;
         let mut auth = raw.auth;
         auth.secure_cookie = Some(auth.secure_cookie.unwrap_or(matches!(environment, Environment::Staging | Environment::Prod)));
 
@@ -344,11 +352,13 @@ impl Config {
             ingest: raw.ingest,
             ops,
             profile,
+            narrative,
         })
     }
 }
 
-/// `[ops]` with `INSIGHTOPS_METRICS_ADDR`, `INSIGHTOPS_METRICS_TOKEN` and `INSIGHTOPS_LOG_FORMAT` applied.
+/// `[ops]` with `INSIGHTOPS_METRICS_ADDR`, `INSIGHTOPS_METRICS_TOKEN`, `INSIGHTOPS_LOG_FORMAT` and
+/// `INSIGHTOPS_OTLP_ENDPOINT` applied.
 fn settle_ops(raw: OpsConfig, environment: Environment, env: &impl EnvSource) -> Result<Ops, String> {
     let metrics_address = match env.var("INSIGHTOPS_METRICS_ADDR").or(raw.metrics_address) {
         Some(value) => Some(parse_address(&value).map_err(|m| format!("INSIGHTOPS_METRICS_ADDR or `ops.metrics_address` {m}"))?),
@@ -367,12 +377,22 @@ fn settle_ops(raw: OpsConfig, environment: Environment, env: &impl EnvSource) ->
             Environment::Dev | Environment::Offline => LogFormat::Pretty,
         }),
     };
+    let otlp = match env.var("INSIGHTOPS_OTLP_ENDPOINT").or(raw.otlp_endpoint) {
+        Some(endpoint) => Some(ops::OtlpExport {
+            endpoint: ops::check_otlp_endpoint(&endpoint).map_err(|m| format!("INSIGHTOPS_OTLP_ENDPOINT or `ops.otlp_endpoint` {m}"))?,
+            service_name: raw.otlp_service_name,
+            sample_ratio: raw.otlp_sample_ratio,
+            timeout: std::time::Duration::from_secs(raw.otlp_timeout_seconds.into()),
+        }),
+        None => None,
+    };
     Ok(Ops {
         metrics_address,
         metrics_token,
         drain: std::time::Duration::from_secs(raw.drain_seconds.into()),
         grace: std::time::Duration::from_secs(raw.grace_seconds.into()),
         log_format,
+        otlp,
     })
 }
 
@@ -470,6 +490,27 @@ mod tests {
         assert!(text.contains("database.read_url"), "{text}");
         let text = Config::from_toml_str("", "Leptos.toml", &[("INSIGHTOPS_LOG_FORMAT", "xml")]).unwrap_err().to_string();
         assert!(text.contains("INSIGHTOPS_LOG_FORMAT") && text.contains("json, pretty"), "{text}");
+    }
+
+    #[test]
+    fn otlp_export_is_off_by_default_and_its_settings_are_checked() {
+        assert_eq!(parse("environment = \"prod\"").expect("valid").ops.otlp, None);
+        let on = parse("[ops]\notlp_endpoint = \"http://collector:4318/v1/traces\"\notlp_sample_ratio = 0.25").expect("valid");
+        let otlp = on.ops.otlp.expect("export on");
+        assert_eq!((otlp.endpoint.as_str(), otlp.service_name.as_str(), otlp.sample_ratio, otlp.timeout.as_secs()), ("http://collector:4318/v1/traces", "insightops", 0.25, 10));
+        let env = [("INSIGHTOPS_OTLP_ENDPOINT", "https://otel.example:4318/v1/traces")];
+        let from_env = Config::from_toml_str("", "Leptos.toml", &env).expect("valid");
+        assert_eq!(from_env.ops.otlp.map(|o| o.endpoint), Some("https://otel.example:4318/v1/traces".to_string()));
+        for (toml, key) in [
+            ("[ops]\notlp_endpoint = \"collector:4318\"", "ops.otlp_endpoint"),
+            ("[ops]\notlp_endpoint = \"http://\"", "ops.otlp_endpoint"),
+            ("[ops]\notlp_sample_ratio = 1.5", "ops.otlp_sample_ratio"),
+            ("[ops]\notlp_timeout_seconds = 0", "ops.otlp_timeout_seconds"),
+            ("[ops]\notlp_service_name = \" \"", "ops.otlp_service_name"),
+        ] {
+            let text = parse(toml).unwrap_err().to_string();
+            assert!(text.contains(key), "{toml}: {text}");
+        }
     }
 
     /// The Leptos.toml that deploy/k8s/configmap.yaml mounts into every pod.

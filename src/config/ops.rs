@@ -1,5 +1,6 @@
 //! `[ops]`: what an operator tunes on a running instance: where Prometheus scrapes `/metrics`, how
-//! a stop drains (readiness first, then in-flight requests), and the log format.
+//! a stop drains (readiness first, then in-flight requests), the log format, and where (if
+//! anywhere) the tracing spans are exported over OTLP.
 
 use std::net::SocketAddr;
 
@@ -26,11 +27,29 @@ pub struct OpsConfig {
     pub grace_seconds: u32,
     /// Unset: JSON in staging and prod, pretty in dev and offline.
     pub log_format: Option<LogFormat>,
+    /// An OpenTelemetry collector's OTLP/HTTP traces URL (e.g. "http://otel-collector:4318/v1/traces").
+    /// Unset: spans go to the logs only and nothing is exported.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` the exported spans carry.
+    pub otlp_service_name: String,
+    /// The share of traces exported (0.0-1.0); a request inside a sampled trace keeps its parent's decision.
+    pub otlp_sample_ratio: f64,
+    /// How long one export may take before the batch is dropped (the app never waits for it).
+    pub otlp_timeout_seconds: u32,
 }
 
 impl Default for OpsConfig {
     fn default() -> Self {
-        OpsConfig { metrics_address: None, drain_seconds: 5, grace_seconds: 20, log_format: None }
+        OpsConfig {
+            metrics_address: None,
+            drain_seconds: 5,
+            grace_seconds: 20,
+            log_format: None,
+            otlp_endpoint: None,
+            otlp_service_name: "insightops".into(),
+            otlp_sample_ratio: 1.0,
+            otlp_timeout_seconds: 10,
+        }
     }
 }
 
@@ -41,7 +60,32 @@ impl OpsConfig {
         if let Some(address) = &self.metrics_address {
             super::parse_address(address).map_err(|m| format!("`ops.metrics_address` {m}"))?;
         }
+        super::in_range("ops.otlp_timeout_seconds", self.otlp_timeout_seconds, 1..=120)?;
+        if !(0.0..=1.0).contains(&self.otlp_sample_ratio) {
+            return Err(format!("`ops.otlp_sample_ratio` = {} is out of range; allowed: 0.0 to 1.0", self.otlp_sample_ratio));
+        }
+        if self.otlp_service_name.trim().is_empty() {
+            return Err("`ops.otlp_service_name` is empty; name the service its spans belong to".into());
+        }
         Ok(())
+    }
+}
+
+/// Where spans are exported: an OTLP/HTTP (protobuf) traces endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpExport {
+    pub endpoint: String,
+    pub service_name: String,
+    pub sample_ratio: f64,
+    pub timeout: std::time::Duration,
+}
+
+/// An OTLP endpoint must be an http(s) URL with a host; anything else is refused at start-up.
+pub fn check_otlp_endpoint(value: &str) -> Result<String, String> {
+    let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !value.chars().any(char::is_whitespace) => Ok(value.to_string()),
+        _ => Err(format!("= {value:?} is not an http(s) URL; expected e.g. http://otel-collector:4318/v1/traces")),
     }
 }
 
@@ -55,4 +99,6 @@ pub struct Ops {
     pub drain: std::time::Duration,
     pub grace: std::time::Duration,
     pub log_format: LogFormat,
+    /// `INSIGHTOPS_OTLP_ENDPOINT` or `ops.otlp_endpoint`: spans exported there, or not at all.
+    pub otlp: Option<OtlpExport>,
 }

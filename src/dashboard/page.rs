@@ -47,6 +47,11 @@ pub fn DashboardPage() -> impl IntoView {
         <section class="page-head">
             <h1>"Dashboard"</h1>
         </section>
+        <details class="manager-summary no-print" data-testid="manager-summary">
+            <summary>"Last month in brief"</summary>
+            <crate::exec::narrative_page::Narrative audience="manager" grain=Signal::derive(|| "month".to_string())
+                period=Signal::derive(String::new) current=Signal::derive(|| false) toggle=None/>
+        </details>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || data.get().map(|result| match result {
                 Ok(data) => view! { <DashboardBody data/> }.into_any(),

@@ -105,14 +105,15 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
     );
     let daily: Vec<DailyValue> = history.iter().copied().filter(|p| in_range(p.date)).collect();
 
-    let anomalies: Vec<crate::analytics::anomaly::AnomalyScore> = score_series(&history, &config.anomaly)
+    let anomalies: Vec<crate::analytics::anomaly::AnomalyScore> = tracing::info_span!("analytics", work = "anomaly_scan", points = history.len())
+        .in_scope(|| score_series(&history, &config.anomaly))
         .into_iter()
         .filter(|s| in_range(s.date) && s.severity >= Some(Severity::Warning))
         .collect();
     let forecast = (end == as_of)
         .then(|| crate::analytics::anomaly::dense(&history))
         .flatten()
-        .and_then(|(first, values)| forecast(first, &values, &config.forecast).ok());
+        .and_then(|(first, values)| tracing::info_span!("analytics", work = "forecast", points = values.len()).in_scope(|| forecast(first, &values, &config.forecast).ok()));
 
     let level = if anonymised { None } else { query.level() };
     let breakdown = match level {

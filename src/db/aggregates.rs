@@ -29,6 +29,7 @@ impl Grain {
 
 /// Rebuilds the aggregates of every period holding one of `days` (every period with data when
 /// `None`), for every metric and slice. Call after the daily rollups of those days are rebuilt.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "aggregates::refresh"))]
 pub async fn refresh(conn: &mut PgConnection, org_id: Uuid, days: Option<&[NaiveDate]>) -> Result<(), sqlx::Error> {
     let days_source = match days {
         Some(_) => "SELECT DISTINCT unnest($2::date[]) AS d",
@@ -102,6 +103,7 @@ pub struct PeriodValue {
 }
 
 /// The org-wide aggregates of `grain` whose periods start in `[from, to]`, by metric and period.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "aggregates::totals"))]
 pub async fn totals(pool: &PgPool, org_id: Uuid, grain: Grain, from: NaiveDate, to: NaiveDate) -> Result<Vec<PeriodValue>, sqlx::Error> {
     sqlx::query_as(
         "SELECT metric_key, period_start, value, days_present FROM io_kpi_period
@@ -118,6 +120,7 @@ pub async fn totals(pool: &PgPool, org_id: Uuid, grain: Grain, from: NaiveDate, 
 
 /// The weekly aggregates of one metric and slice (`dimension` 'total' with member '', or one
 /// dimension's member) whose weeks start in `[from, to]`.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "aggregates::slice"))]
 pub async fn slice(pool: &PgPool, org_id: Uuid, grain: Grain, metric_key: &str, slice: (&str, &str), from: NaiveDate, to: NaiveDate) -> Result<Vec<PeriodValue>, sqlx::Error> {
     sqlx::query_as(
         "SELECT metric_key, period_start, value, days_present FROM io_kpi_period

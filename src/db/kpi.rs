@@ -14,6 +14,7 @@ pub struct MetricDayRow {
 
 /// Per metric and day in `[start, end]`, the org-wide value: rows of all dimension values are summed,
 /// except for `avg` metrics (rates, scores), whose rows are averaged. Reads the per-day totals.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "kpi::daily_totals"))]
 pub async fn daily_totals(
     pool: &PgPool,
     org_id: Uuid,
@@ -43,6 +44,7 @@ pub async fn refresh_rollups(conn: &mut sqlx::PgConnection, org_id: Uuid) -> Res
 
 /// [`refresh_rollups`] for the given days only: an ingest that touched three days rebuilds three
 /// days, not the org's whole history.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "kpi::refresh_rollups_for_days"))]
 pub async fn refresh_rollups_for_days(conn: &mut sqlx::PgConnection, org_id: Uuid, days: &[NaiveDate]) -> Result<(), sqlx::Error> {
     if days.is_empty() {
         return Ok(());
@@ -150,6 +152,7 @@ pub async fn daily_by(
 
 /// [`daily_by`] from a chosen source; tests use it to prove the rollups agree with the facts.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(name = "sql", skip_all, fields(query = "kpi::daily_by_from"))]
 pub async fn daily_by_from(
     pool: &PgPool,
     org_id: Uuid,
@@ -230,6 +233,7 @@ pub struct SliceDayValue {
 /// rollups; signals group their facts with `GROUPING SETS`. Rows with no value in a dimension
 /// are left out of that dimension's slices. Sorted by dimension (total first), member and day.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(name = "sql", skip_all, fields(query = "kpi::metric_slices"))]
 pub async fn metric_slices(
     pool: &PgPool,
     org_id: Uuid,
@@ -300,6 +304,7 @@ pub struct MemberPeriods {
 /// Per value of `by`, a summed KPI's total over `[previous_start, current_start)` and over
 /// `[current_start, current_end]`, computed in the database from the member rollup, so a board
 /// page's driver breakdown moves a few dozen rows instead of one per member and day.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "kpi::member_period_totals"))]
 pub async fn member_period_totals(
     pool: &PgPool,
     org_id: Uuid,
@@ -329,6 +334,7 @@ pub async fn member_period_totals(
 }
 
 /// Every value each dimension takes in the org's data, sorted.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "kpi::dimension_values"))]
 pub async fn dimension_values(pool: &PgPool, org_id: Uuid) -> Result<Vec<(Dimension, String)>, sqlx::Error> {
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT dimension, value FROM io_dimension_value WHERE org_id = $1 ORDER BY dimension, value")
@@ -370,6 +376,7 @@ pub async fn record_dimension_values(conn: &mut sqlx::PgConnection, org_id: Uuid
 }
 
 /// The last day with any KPI data for the org; dashboards are "as of" this day.
+#[tracing::instrument(name = "sql", skip_all, fields(query = "kpi::latest_day"))]
 pub async fn latest_day(pool: &PgPool, org_id: Uuid) -> Result<Option<NaiveDate>, sqlx::Error> {
     sqlx::query_scalar("SELECT max(kpi_date) FROM io_kpi_daily WHERE org_id = $1")
         .bind(org_id)

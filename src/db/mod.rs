@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod kpi;
 pub mod logins;
 pub mod metrics;
+pub mod narratives;
 pub mod models;
 pub mod recommendations;
 pub mod reports;

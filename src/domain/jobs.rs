@@ -24,6 +24,8 @@ pub enum JobKind {
     WeeklyCollections,
     /// Generates one report of a template (scheduled or asked for).
     Report,
+    /// Stores the board and manager narratives of every org's periods that have just closed.
+    Narratives,
 }
 
 text_enum!(JobKind {
@@ -36,10 +38,11 @@ text_enum!(JobKind {
     JobKind::CollectionWeek => "collection_week",
     JobKind::WeeklyCollections => "weekly_collections",
     JobKind::Report => "report",
+    JobKind::Narratives => "narratives",
 });
 
 impl JobKind {
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 10] = [
         JobKind::Detect,
         JobKind::ModelRun,
         JobKind::PatternReview,
@@ -49,6 +52,7 @@ impl JobKind {
         JobKind::CollectionWeek,
         JobKind::WeeklyCollections,
         JobKind::Report,
+        JobKind::Narratives,
     ];
 
     pub fn label(self) -> &'static str {
@@ -62,6 +66,7 @@ impl JobKind {
             JobKind::CollectionWeek => "Collection week",
             JobKind::WeeklyCollections => "Weekly collections",
             JobKind::Report => "Report generation",
+            JobKind::Narratives => "Narratives of closed periods",
         }
     }
 }

@@ -23,3 +23,30 @@ pub async fn get_exec_summary(grain: String, period: String) -> Result<ExecSumma
         .await,
     )
 }
+
+/// The narrative of a period: `audience` is `board` (the board page) or `manager` (the
+/// dashboard); `current` asks for today's text when the data changed since it was stored.
+#[server(endpoint = "narrative")]
+pub async fn get_narrative(audience: String, grain: String, period: String, current: bool) -> Result<super::NarrativeView, AppError> {
+    use crate::analytics::story::Audience;
+    use crate::auth::server::{authorize, Scope};
+    use crate::auth::Capability;
+    use crate::error::with_status;
+    use crate::state::AppState;
+
+    with_status(
+        async {
+            let audience = Audience::parse(&audience).ok_or_else(|| AppError::BadRequest(format!("`audience` = {audience:?} is not one of board, manager")))?;
+            let capability = match audience {
+                Audience::Board => Capability::ViewBoardSummary,
+                Audience::Manager => Capability::ViewDashboards,
+            };
+            let principal = authorize(capability)?;
+            let query = super::ExecQuery::parse(Some(&grain), Some(&period))?;
+            let state = AppState::current()?;
+            let scope = Scope::new(&principal, &state.config.access);
+            super::narrative::view(&state.pool, &state.config, &scope, audience, &query, current).await
+        }
+        .await,
+    )
+}

@@ -4,6 +4,11 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod cache;
+#[cfg(feature = "ssr")]
+pub mod narrative;
+#[cfg(feature = "ssr")]
+pub mod summarizer;
+pub mod narrative_page;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -14,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::analytics::calendar::{Granularity, PeriodAggregate};
 use crate::analytics::delta::Delta;
 use crate::analytics::narrative::Fact;
+use crate::analytics::story::{Audience, Author, StoredBy};
 use crate::analytics::Direction;
 use crate::error::AppError;
 
@@ -106,6 +112,51 @@ pub struct ExecSummary {
     pub open_recommendations: Option<u32>,
     /// Recurring patterns the reviews found on the metrics the viewer may see, newest first.
     pub recurring: Vec<crate::patterns::RecurringPattern>,
+}
+
+/// One sentence of a narrative as shown: its text, the view of its first fact, and the ids of
+/// the facts it cites (listed under the narrative).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewSentence {
+    pub text: String,
+    pub href: Option<String>,
+    pub cites: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewParagraph {
+    pub heading: String,
+    pub sentences: Vec<ViewSentence>,
+}
+
+/// A cited fact as shown: its own sentence and the view with its numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewFact {
+    pub id: String,
+    pub text: String,
+    pub href: String,
+}
+
+/// The narrative of a period for one audience, as one viewer is shown it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NarrativeView {
+    pub audience: Audience,
+    pub period_label: String,
+    pub headline: ViewSentence,
+    pub paragraphs: Vec<ViewParagraph>,
+    /// The facts the shown sentences cite, in id order.
+    pub facts: Vec<ViewFact>,
+    pub author: Author,
+    pub model_name: Option<String>,
+    /// When the shown text was stored; `None` for today's text (`showing_current`).
+    pub written_at: Option<String>,
+    pub stored_by: Option<StoredBy>,
+    /// Today's facts differ from the ones the stored text was written from.
+    pub changed_since: bool,
+    /// Today's text is shown instead of the stored one (`narrative=current`).
+    pub showing_current: bool,
+    /// Sentences left out because they cite what this viewer may not see.
+    pub withheld: usize,
 }
 
 #[cfg(test)]

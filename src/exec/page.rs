@@ -64,6 +64,7 @@ fn ExecBody(data: ExecSummary) -> impl IntoView {
             <a class="button-link no-print" href=format!("/export/board.pdf?grain={}&period={}", ExecQuery::grain_token(grain), data.period_start)
                 download="" rel="external" data-testid="board-pack">"Download PDF board pack"</a>
         </section>
+        <NarrativeOfPeriod/>
         <Form method="GET" action="/exec">
             <fieldset class="filters no-print">
                 <legend class="visually-hidden">"Period"</legend>
@@ -101,6 +102,20 @@ fn ExecBody(data: ExecSummary) -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// The board narrative of the URL's period; `narrative=current` shows today's text.
+#[component]
+fn NarrativeOfPeriod() -> impl IntoView {
+    let params = use_query_map();
+    let read = move |key: &'static str| Signal::derive(move || params.read().get(key).unwrap_or_default());
+    let (grain, period) = (read("grain"), read("period"));
+    let current = Signal::derive(move || params.read().get("narrative").as_deref() == Some("current"));
+    let toggle = Signal::derive(move || {
+        let q = ExecQuery::parse(Some(&grain.get()), Some(&period.get())).unwrap_or_default();
+        q.href()
+    });
+    view! { <super::narrative_page::Narrative audience="board" grain period current toggle=Some(toggle)/> }
 }
 
 #[component]

@@ -214,14 +214,28 @@ const MAX_RECURRING: i64 = 6;
 /// The open anomaly findings on the board's KPIs in the period that the viewer may see, most
 /// severe and largest first: what the models stored and nobody has accepted or dismissed yet.
 async fn stored_anomalies(pool: &PgPool, org_id: uuid::Uuid, visible: &VisibleMetrics, period: &Period, kpis: &[String]) -> Result<Vec<LinkedFact>, AppError> {
-    let filter = RecommendationFilter { status: Some(RecommendationStatus::Open), category: Some(Category::Anomaly), ..RecommendationFilter::default() };
+    let items = period_findings(pool, org_id, visible, period, kpis, Some(RecommendationStatus::Open)).await?;
+    Ok(items.into_iter().take(MAX_ANOMALIES).map(anomaly_fact).collect())
+}
+
+/// The anomaly findings dated in `period` on `kpis` that `visible` allows, in `status` (any when
+/// `None`), most severe and largest first.
+pub async fn period_findings(
+    pool: &PgPool,
+    org_id: uuid::Uuid,
+    visible: &VisibleMetrics,
+    period: &Period,
+    kpis: &[String],
+    status: Option<RecommendationStatus>,
+) -> Result<Vec<Recommendation>, AppError> {
+    let filter = RecommendationFilter { status, category: Some(Category::Anomaly), ..RecommendationFilter::default() };
     let mut items: Vec<Recommendation> = db::recommendations::list_visible(pool, org_id, &filter, None, 500, Some(visible))
         .await?
         .into_iter()
         .filter(|r| r.evidence.period_end >= period.start && r.evidence.period_end <= period.end && kpis.contains(&r.evidence.metric_key))
         .collect();
     items.sort_by(|a, b| b.severity.cmp(&a.severity).then(relative_miss(b).total_cmp(&relative_miss(a))));
-    Ok(items.into_iter().take(MAX_ANOMALIES).map(anomaly_fact).collect())
+    Ok(items)
 }
 
 fn relative_miss(r: &Recommendation) -> f64 {
@@ -232,7 +246,7 @@ fn relative_miss(r: &Recommendation) -> f64 {
 }
 
 /// A stored finding as a board fact: the slice goes in the label ("Revenue in EMEA").
-fn anomaly_fact(r: Recommendation) -> LinkedFact {
+pub fn anomaly_fact(r: Recommendation) -> LinkedFact {
     let e = r.evidence;
     let slice: Vec<&str> = e.dimensions.iter().map(|(_, v)| v.as_str()).collect();
     let label = if slice.is_empty() { e.metric_label.clone() } else { format!("{} in {}", e.metric_label, slice.join(" / ")) };
@@ -246,7 +260,7 @@ fn anomaly_fact(r: Recommendation) -> LinkedFact {
     LinkedFact { sentence: fact.sentence(), href: e.chart_href, fact }
 }
 
-fn metric_ref(m: &MetricDef) -> MetricRef {
+pub fn metric_ref(m: &MetricDef) -> MetricRef {
     MetricRef { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone() }
 }
 

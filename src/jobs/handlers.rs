@@ -42,6 +42,7 @@ pub async fn run(ctx: &JobContext, job: &ClaimedJob) -> Result<Value, String> {
         JobKind::PatternReview => pattern_review(ctx, job).await,
         JobKind::Retention => retention(ctx).await,
         JobKind::CacheWarmup => super::service::warm_board_cache(&ctx.pool, &ctx.exec_cache, &ctx.config).await.map_err(|e| e.to_string()),
+        JobKind::Narratives => crate::exec::narrative::store_closed_periods(&ctx.pool, &ctx.config).await.map_err(|e| e.to_string()),
         JobKind::CollectionWeek => collection_week(ctx, org_of(job)?, &job.payload).await,
         JobKind::Report => crate::reports::service::run(&ctx.pool, &ctx.config, org_of(job)?, &job.payload, (job.attempts, job.max_attempts)).await,
         JobKind::WeeklyCollections => {

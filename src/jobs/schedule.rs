@@ -29,6 +29,7 @@ pub fn job_for(schedule: &str, max_attempts: i32) -> Option<NewJob> {
         "pattern_review_yearly" => (JobKind::PatternReview, json!({ "window": "yearly" })),
         "cache_warmup" => (JobKind::CacheWarmup, json!({})),
         "collections_weekly" => (JobKind::WeeklyCollections, json!({})),
+        "narratives" => (JobKind::Narratives, json!({})),
         _ => return None,
     };
     Some(NewJob { payload, max_attempts, dedupe_key: Some(format!("schedule:{schedule}")), ..NewJob::new(kind, None) })

@@ -14,6 +14,7 @@ mod ingest;
 mod health;
 mod jobs;
 mod migrations;
+mod narratives;
 mod ops;
 mod recommendations;
 mod reports;

@@ -259,3 +259,152 @@ async fn dashboard_board_and_overview_read_from_the_replica_and_nothing_else_doe
     }
     assert_eq!(client.get("/api/health/live").await.status, StatusCode::OK);
 }
+
+/// A stub OpenTelemetry collector on loopback: keeps every OTLP/HTTP body posted to /v1/traces.
+async fn stub_collector() -> (String, Arc<Mutex<Vec<axum::body::Bytes>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let keep = received.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().expect("lock").push(body);
+                ([(axum::http::header::CONTENT_TYPE, "application/x-protobuf")], Vec::<u8>::new())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/v1/traces"), received)
+}
+
+/// One exported span, flattened: name, ids as hex, and its string/int attributes as text.
+#[derive(Debug)]
+struct ExportedSpan {
+    name: String,
+    trace_id: String,
+    span_id: String,
+    parent_span_id: String,
+    attributes: std::collections::BTreeMap<String, String>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decodes the collector's bodies; also returns every resource's `service.name`.
+fn exported_spans(bodies: &[axum::body::Bytes]) -> (Vec<ExportedSpan>, Vec<String>) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    use prost::Message;
+    let text = |value: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>| match value.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => s.clone(),
+        Some(Value::IntValue(i)) => i.to_string(),
+        Some(Value::DoubleValue(d)) => d.to_string(),
+        Some(Value::BoolValue(b)) => b.to_string(),
+        other => format!("{other:?}"),
+    };
+    let (mut spans, mut services) = (Vec::new(), Vec::new());
+    for body in bodies {
+        let request = ExportTraceServiceRequest::decode(body.as_ref()).expect("an OTLP protobuf body");
+        for resource_spans in request.resource_spans {
+            let resource = resource_spans.resource.unwrap_or_default();
+            services.extend(resource.attributes.iter().filter(|a| a.key == "service.name").map(|a| text(&a.value)));
+            for span in resource_spans.scope_spans.into_iter().flat_map(|s| s.spans) {
+                spans.push(ExportedSpan {
+                    name: span.name.clone(),
+                    trace_id: hex(&span.trace_id),
+                    span_id: hex(&span.span_id),
+                    parent_span_id: hex(&span.parent_span_id),
+                    attributes: span.attributes.iter().map(|a| (a.key.clone(), text(&a.value))).collect(),
+                });
+            }
+        }
+    }
+    (spans, services)
+}
+
+/// With `ops.otlp_endpoint` set, the real binary exports its spans to a collector: the request
+/// span with method, route, status and org id (never the email), the caller's `traceparent`
+/// continued, the dashboard's SQL and analytics as children, and the last batch flushed at SIGTERM.
+#[sqlx::test]
+async fn spans_are_exported_over_otlp_with_request_fields_and_children(pool: PgPool) {
+    let org = support::insert_org(&pool, "otel-org").await;
+    support::insert_metric(&pool, org, "orders", "count", "higher_is_better", "sum", 1).await;
+    for offset in 0..60 {
+        let date = support::day("2026-09-01") + chrono::Duration::days(offset);
+        support::insert_kpi(&pool, org, "orders", date, "EMEA", 100.0 + (offset % 7) as f64).await;
+    }
+    support::refresh_rollups(&pool, org).await;
+    let (_, email, password) = support::insert_user(&pool, org, Role::Manager).await;
+    let (endpoint, received) = stub_collector().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = format!(
+        "environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\nmigrate_on_start = false\n[ops]\ndrain_seconds = 0\ngrace_seconds = 5\notlp_endpoint = \"{endpoint}\"\notlp_service_name = \"insightops-test\"\n",
+        database_url(&pool)
+    );
+    let log = std::env::temp_dir().join(format!("insightops-ops-otel-{port}.log"));
+    let mut child = binary(&config, "otel").arg("serve").stderr(std::fs::File::create(&log).expect("log")).spawn().expect("start insightops");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+    let started = Instant::now();
+    while status_of(&client, &format!("{base}/api/health/live")).await != Some(200) {
+        assert!(started.elapsed() < Duration::from_secs(30), "not live in 30 s: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (caller_trace, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let login_page = client.get(format!("{base}/login")).header("traceparent", format!("00-{caller_trace}-{caller_span}-01")).send().await.expect("GET /login");
+    assert_eq!(login_page.status(), 200);
+    let signed_in = client
+        .post(format!("{base}/api/login"))
+        .header("Origin", &base)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(support::form(&[("email", &email), ("password", &password), ("next", "/dashboard")]))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 200);
+    let cookie = signed_in.headers().get("set-cookie").and_then(|v| v.to_str().ok()).and_then(|c| c.split(';').next()).expect("a session cookie").to_string();
+    let dashboard = client
+        .post(format!("{base}/api/dashboard"))
+        .header("Origin", &base)
+        .header("Cookie", cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("query=metric%3Dorders")
+        .send()
+        .await
+        .expect("dashboard");
+    assert_eq!(dashboard.status(), 200, "{}", dashboard.text().await.unwrap_or_default());
+
+    let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    let stopping = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(stopping.elapsed() < Duration::from_secs(20), "did not exit");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "exit status {status}: {logged}");
+
+    let bodies = received.lock().expect("lock").clone();
+    let (spans, services) = exported_spans(&bodies);
+    assert!(!spans.is_empty() && services.iter().all(|s| s == "insightops-test"), "{services:?} {logged}");
+    let request = |route: &str| spans.iter().find(|s| s.name == "request" && s.attributes.get("route").map(String::as_str) == Some(route));
+    let login = request("/login").unwrap_or_else(|| panic!("no request span for /login: {spans:#?}"));
+    assert_eq!((login.trace_id.as_str(), login.parent_span_id.as_str()), (caller_trace, caller_span), "the caller's trace is continued");
+    assert_eq!((login.attributes.get("method").map(String::as_str), login.attributes.get("status").map(String::as_str)), (Some("GET"), Some("200")));
+
+    let request = request("/api/dashboard").unwrap_or_else(|| panic!("no request span for the dashboard: {spans:#?}"));
+    assert_eq!(request.attributes.get("org_id"), Some(&org.to_string()), "{request:?}");
+    let dashboard = spans.iter().find(|s| s.name == "dashboard" && s.parent_span_id == request.span_id).expect("the dashboard span is the request's child");
+    let children: Vec<&ExportedSpan> = spans.iter().filter(|s| s.parent_span_id == dashboard.span_id).collect();
+    assert!(children.iter().any(|s| s.name == "sql" && s.attributes.get("query").is_some_and(|q| q.starts_with("kpi::"))), "{children:#?}");
+    assert!(children.iter().any(|s| s.name == "analytics" && s.attributes.get("work").map(String::as_str) == Some("anomaly_scan")), "{children:#?}");
+    assert!(spans.iter().all(|s| s.attributes.values().all(|v| !v.contains(&email))), "an email reached an exported span");
+}
