@@ -36,12 +36,11 @@ pub async fn get_narrative(audience: String, grain: String, period: String, curr
 
     with_status(
         async {
+            let principal = authorize(Capability::ViewBoardSummary)?;
             let audience = Audience::parse(&audience).ok_or_else(|| AppError::BadRequest(format!("`audience` = {audience:?} is not one of board, manager")))?;
-            let capability = match audience {
-                Audience::Board => Capability::ViewBoardSummary,
-                Audience::Manager => Capability::ViewDashboards,
-            };
-            let principal = authorize(capability)?;
+            if audience == Audience::Manager {
+                authorize(Capability::ViewDashboards)?;
+            }
             let query = super::ExecQuery::parse(Some(&grain), Some(&period))?;
             let state = AppState::current()?;
             let scope = Scope::new(&principal, &state.config.access);

@@ -135,6 +135,9 @@ pub struct ViewFact {
     pub id: String,
     pub text: String,
     pub href: String,
+    pub metric_key: String,
+    /// The fact names a slice (a driver, a flagged region or segment).
+    pub names_slice: bool,
 }
 
 /// The narrative of a period for one audience, as one viewer is shown it.
@@ -159,6 +162,31 @@ pub struct NarrativeView {
     pub withheld: usize,
 }
 
+impl NarrativeView {
+    /// Leaves out the sentences citing a fact that names a slice of one of `metrics` (personal
+    /// data in a file that leaves the app), and the facts no sentence cites any more.
+    pub fn without_slices_of(mut self, metrics: &[String]) -> NarrativeView {
+        let hidden: Vec<String> = self.facts.iter().filter(|f| f.names_slice && metrics.contains(&f.metric_key)).map(|f| f.id.clone()).collect();
+        if hidden.is_empty() {
+            return self;
+        }
+        let keeps = |s: &ViewSentence| !s.cites.iter().any(|id| hidden.contains(id));
+        let before: usize = self.paragraphs.iter().map(|p| p.sentences.len()).sum();
+        for p in &mut self.paragraphs {
+            p.sentences.retain(keeps);
+        }
+        self.paragraphs.retain(|p| !p.sentences.is_empty());
+        self.withheld += before - self.paragraphs.iter().map(|p| p.sentences.len()).sum::<usize>();
+        if !keeps(&self.headline) {
+            self.headline = ViewSentence { text: "Summary of the period".into(), href: None, cites: Vec::new() };
+            self.withheld += 1;
+        }
+        let cited: Vec<&String> = std::iter::once(&self.headline).chain(self.paragraphs.iter().flat_map(|p| p.sentences.iter())).flat_map(|s| s.cites.iter()).collect();
+        self.facts.retain(|f| cited.contains(&&f.id));
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +198,30 @@ mod tests {
         assert_eq!(q.href(), "/exec?grain=quarter&period=2026-08-15");
         assert!(ExecQuery::parse(Some("week"), None).is_err_and(|e| e.to_string().contains("month, quarter, year")));
         assert!(ExecQuery::parse(None, Some("2026-02-30")).is_err_and(|e| e.to_string().contains("not a date")));
+    }
+
+    #[test]
+    fn personal_slices_leave_a_narrative_with_the_sentences_citing_them() {
+        let sentence = |text: &str, cites: &[&str]| ViewSentence { text: text.into(), href: None, cites: cites.iter().map(|c| c.to_string()).collect() };
+        let fact = |id: &str, key: &str, names_slice: bool| ViewFact { id: id.into(), text: String::new(), href: String::new(), metric_key: key.into(), names_slice };
+        let view = NarrativeView {
+            audience: Audience::Board,
+            period_label: "2026-10".into(),
+            headline: sentence("New customers down 5.0%.", &["f1"]),
+            paragraphs: vec![ViewParagraph { heading: "Largest movements".into(), sentences: vec![sentence("a", &["f1"]), sentence("b", &["f2"]), sentence("c", &["f1", "f3"])] }],
+            facts: vec![fact("f1", "new_customers", false), fact("f2", "new_customers", true), fact("f3", "revenue", true)],
+            author: Author::Deterministic,
+            model_name: None,
+            written_at: None,
+            stored_by: None,
+            changed_since: false,
+            showing_current: false,
+            withheld: 0,
+        };
+        let kept = view.clone().without_slices_of(&["new_customers".to_string()]);
+        let texts: Vec<&str> = kept.paragraphs[0].sentences.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!((texts, kept.withheld, kept.headline.text.as_str()), (vec!["a", "c"], 1, "New customers down 5.0%."));
+        assert_eq!(kept.facts.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), vec!["f1", "f3"]);
+        assert_eq!(view.clone().without_slices_of(&[]), view);
     }
 }

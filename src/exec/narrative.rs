@@ -238,7 +238,7 @@ fn render(
         ViewSentence { text: "Summary of the period".into(), href: None, cites: Vec::new() }
     };
     let cited: std::collections::BTreeSet<&str> = headline.cites.iter().chain(paragraphs.iter().flat_map(|p| p.sentences.iter().flat_map(|s| s.cites.iter()))).map(String::as_str).collect();
-    let facts = facts.iter().filter(|f| cited.contains(f.id.as_str())).map(|f| ViewFact { id: f.id.clone(), text: f.text(), href: f.href.clone() }).collect();
+    let facts = facts.iter().filter(|f| cited.contains(f.id.as_str())).map(|f| ViewFact { id: f.id.clone(), text: f.text(), href: f.href.clone(), metric_key: f.fact.metric().key.clone(), names_slice: f.names_slice }).collect();
     NarrativeView {
         audience: Audience::Board,
         period_label: String::new(),

@@ -121,12 +121,13 @@ impl OpenAiCompatible {
         if let Some(key) = &self.endpoint.api_key {
             call = call.bearer_auth(key);
         }
-        let reply = call.send().await.map_err(|e| format!("request failed: {e}"))?;
+        let timed_out = || format!("no reply within {} s", self.endpoint.timeout.as_secs());
+        let reply = call.send().await.map_err(|e| if e.is_timeout() { timed_out() } else { format!("request failed: {e}") })?;
         let status = reply.status();
         if !status.is_success() {
             return Err(format!("the API answered {status}"));
         }
-        let bytes = reply.bytes().await.map_err(|e| format!("reading the reply: {e}"))?;
+        let bytes = reply.bytes().await.map_err(|e| if e.is_timeout() { timed_out() } else { format!("reading the reply: {e}") })?;
         let body: ChatReply = serde_json::from_slice(&bytes).map_err(|e| format!("not a chat completion: {e}"))?;
         let content = body.choices.into_iter().next().map(|c| c.message.content).ok_or("the reply has no choices")?;
         parse_contract(&content)

@@ -216,7 +216,17 @@ fn charts(layout: &mut Layout, summary: &ExecSummary) {
 }
 
 /// Lays the pack out: pages of drawing steps, page numbers included.
-pub fn layout(summary: &ExecSummary, generated_at: &str) -> Vec<Vec<Step>> {
+/// The narrative's headline and paragraphs, as text (the links stay on the page).
+fn narrative(layout: &mut Layout, view: &crate::exec::NarrativeView) {
+    layout.heading("Summary");
+    layout.paragraph(&view.headline.text, 12.0);
+    for p in &view.paragraphs {
+        let text: Vec<&str> = p.sentences.iter().map(|s| s.text.as_str()).collect();
+        layout.paragraph(&format!("{}: {}", p.heading, text.join(" ")), 10.0);
+    }
+}
+
+pub fn layout(summary: &ExecSummary, story: Option<&crate::exec::NarrativeView>, generated_at: &str) -> Vec<Vec<Step>> {
     let mut l = Layout::new();
     l.y = 260.0;
     l.text(MARGIN, 28.0, true, Align::Left, "Board pack");
@@ -229,6 +239,9 @@ pub fn layout(summary: &ExecSummary, generated_at: &str) -> Vec<Vec<Step>> {
     l.y += 16.0;
     l.text(MARGIN, 10.0, false, Align::Left, format!("Generated {generated_at}"));
     l.new_page();
+    if let Some(view) = story {
+        narrative(&mut l, view);
+    }
     kpi_table(&mut l, summary);
     l.heading("What changed");
     if summary.what_changed.is_empty() {
@@ -307,8 +320,8 @@ fn stroke(surface: &mut krilla::surface::Surface<'_>, points: &[(f32, f32)], wid
 }
 
 /// The board pack of `summary` as PDF bytes.
-pub fn board_pack(summary: &ExecSummary, generated_at: &str) -> Result<Vec<u8>, String> {
-    render(&layout(summary, generated_at), &format!("Board pack: {} {}", summary.org_name, summary.period_label))
+pub fn board_pack(summary: &ExecSummary, story: Option<&crate::exec::NarrativeView>, generated_at: &str) -> Result<Vec<u8>, String> {
+    render(&layout(summary, story, generated_at), &format!("Board pack: {} {}", summary.org_name, summary.period_label))
 }
 
 #[cfg(test)]
@@ -359,7 +372,7 @@ mod tests {
 
     #[test]
     fn a_long_table_repeats_its_header_and_every_page_is_numbered() {
-        let pages = layout(&summary(60), "2026-02-01T06:00:00Z");
+        let pages = layout(&summary(60), None, "2026-02-01T06:00:00Z");
         let total = pages.len();
         assert!(total >= 5, "title, a table over two pages or more, charts: {total}");
         for (i, page) in pages.iter().enumerate() {

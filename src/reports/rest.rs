@@ -106,10 +106,12 @@ async fn render_board_pack(state: &AppState, identity: &Identity, query: &str) -
     let scope = Scope::new(&principal, &state.config.access);
     let summary = crate::exec::service::cached_exec_summary(&state.pool, &state.exec_cache, &scope, &exec_query).await?;
     let summary = super::service::without_personal_data(&state.pool, &state.config.profile, principal.org_id, summary).await?;
+    let narrative = crate::exec::narrative::view(&state.pool, &state.config, &scope, crate::analytics::story::Audience::Board, &exec_query, false).await?;
+    let narrative = super::service::narrative_without_personal_data(&state.pool, &state.config.profile, principal.org_id, narrative).await?;
     let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let name = format!("board-pack-{}-{}.pdf", super::service::slug(&summary.org_name), summary.period_start);
     let (period, cards) = (summary.period_label.clone(), summary.cards.len());
-    let bytes = tokio::task::spawn_blocking(move || super::pdf::board_pack(&summary, &generated_at))
+    let bytes = tokio::task::spawn_blocking(move || super::pdf::board_pack(&summary, Some(&narrative), &generated_at))
         .await
         .map_err(|e| AppError::Internal(format!("the PDF task failed: {e}")))?
         .map_err(AppError::Internal)?;

@@ -260,9 +260,11 @@ async fn produce(pool: &PgPool, config: &Config, org_id: Uuid, template_id: Uuid
             let board = Scope { role: Role::Board, ..scope.clone() };
             let summary = crate::exec::service::exec_summary(pool, &board, &ExecQuery::default()).await.map_err(|e| e.to_string())?;
             let summary = without_personal_data(pool, &config.profile, org_id, summary).await.map_err(|e| e.to_string())?;
+            let narrative = crate::exec::narrative::view(pool, config, &board, crate::analytics::story::Audience::Board, &ExecQuery::default(), false).await.map_err(|e| e.to_string())?;
+            let narrative = narrative_without_personal_data(pool, &config.profile, org_id, narrative).await.map_err(|e| e.to_string())?;
             let rows = summary.cards.len() as i64;
             let generated_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let bytes = tokio::task::spawn_blocking(move || super::pdf::board_pack(&summary, &generated_at)).await.map_err(|e| e.to_string())??;
+            let bytes = tokio::task::spawn_blocking(move || super::pdf::board_pack(&summary, Some(&narrative), &generated_at)).await.map_err(|e| e.to_string())??;
             Ok((bytes, rows, format!("{stem}.pdf"), ReportFormat::Pdf.content_type()))
         }
         format => {
@@ -284,6 +286,15 @@ pub async fn without_personal_data(pool: &PgPool, profile: &crate::config::jobs:
     let pii = db::exports::pii_metrics(pool, org_id).await?;
     summary.what_changed.retain(|f| !matches!(&f.fact, crate::analytics::narrative::Fact::Driver { metric, .. } if pii.contains(&metric.key)));
     Ok(summary)
+}
+
+/// The narrative for a file that leaves the app: without the sentences naming slices of PII metrics.
+pub async fn narrative_without_personal_data(pool: &PgPool, profile: &crate::config::jobs::EnvProfile, org_id: Uuid, view: crate::exec::NarrativeView) -> Result<crate::exec::NarrativeView, AppError> {
+    if !profile.pii_masking {
+        return Ok(view);
+    }
+    let pii: Vec<String> = db::exports::pii_metrics(pool, org_id).await?.into_iter().collect();
+    Ok(view.without_slices_of(&pii))
 }
 
 /// A file-name-safe form of a template's name.

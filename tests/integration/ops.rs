@@ -144,22 +144,43 @@ async fn status_of(client: &reqwest::Client, url: &str) -> Option<u16> {
     client.get(url).send().await.ok().map(|r| r.status().as_u16())
 }
 
+/// The real binary serving on `port` with `[ops]` settings `ops`, its stderr in the returned log,
+/// once `/api/health/ready` answers 200.
+async fn serve(pool: &PgPool, port: u16, ops: &str, name: &str) -> (std::process::Child, std::path::PathBuf) {
+    let config = format!(
+        "environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\nmigrate_on_start = false\n[ops]\n{ops}",
+        database_url(pool)
+    );
+    let log = std::env::temp_dir().join(format!("insightops-ops-{name}-{port}.log"));
+    let child = binary(&config, name).arg("serve").stderr(std::fs::File::create(&log).expect("log")).spawn().expect("start insightops");
+    let probe = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("client");
+    let started = Instant::now();
+    while status_of(&probe, &format!("http://127.0.0.1:{port}/api/health/ready")).await != Some(200) {
+        assert!(started.elapsed() < Duration::from_secs(30), "not ready in 30 s: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, log)
+}
+
+/// Waits for `child` to exit, at most `within`; returns its status and its log.
+async fn exited(child: &mut std::process::Child, log: &std::path::Path, within: Duration) -> (std::process::ExitStatus, String) {
+    let waiting = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(waiting.elapsed() < within, "did not exit within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    (status, std::fs::read_to_string(log).unwrap_or_default())
+}
+
 #[sqlx::test]
 async fn sigterm_under_load_drains_then_finishes_in_flight_requests_and_exits_0(pool: PgPool) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let config = format!(
-        "environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\nmigrate_on_start = false\n[ops]\ndrain_seconds = 2\ngrace_seconds = 10\nlog_format = \"json\"\n",
-        database_url(&pool)
-    );
-    let log = std::env::temp_dir().join(format!("insightops-ops-sigterm-{port}.log"));
-    let mut child = binary(&config, "sigterm").arg("serve").stderr(std::fs::File::create(&log).expect("log")).spawn().expect("start insightops");
+    let (mut child, log) = serve(&pool, port, "drain_seconds = 2\ngrace_seconds = 10\nlog_format = \"json\"\n", "sigterm").await;
     let probe = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("client");
-    let started = Instant::now();
-    while status_of(&probe, &format!("{base}/api/health/ready")).await != Some(200) {
-        assert!(started.elapsed() < Duration::from_secs(30), "not ready in 30 s: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let stop = Arc::new(AtomicBool::new(false));
     let clients = load(&base, 4, stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -203,15 +224,7 @@ async fn sigterm_under_load_drains_then_finishes_in_flight_requests_and_exits_0(
     let _ = in_flight.read_to_string(&mut reply);
     assert!(reply.starts_with("HTTP/1.1 401"), "the in-flight sign-in got: {reply:?}");
 
-    let exited = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(exited.elapsed() < Duration::from_secs(15), "did not exit within the grace period");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let (status, logged) = exited(&mut child, &log, Duration::from_secs(15)).await;
     assert!(status.success(), "exit status {status}: {logged}");
     assert!(logged.contains("readiness answers 503") && logged.contains("stopped"), "{logged}");
     json_logs_carry_the_request_span(&logged);
@@ -342,18 +355,9 @@ async fn spans_are_exported_over_otlp_with_request_fields_and_children(pool: PgP
     let (endpoint, received) = stub_collector().await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let config = format!(
-        "environment = \"offline\"\n[server]\naddress = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\nmigrate_on_start = false\n[ops]\ndrain_seconds = 0\ngrace_seconds = 5\notlp_endpoint = \"{endpoint}\"\notlp_service_name = \"insightops-test\"\n",
-        database_url(&pool)
-    );
-    let log = std::env::temp_dir().join(format!("insightops-ops-otel-{port}.log"));
-    let mut child = binary(&config, "otel").arg("serve").stderr(std::fs::File::create(&log).expect("log")).spawn().expect("start insightops");
+    let ops = format!("drain_seconds = 0\ngrace_seconds = 5\notlp_endpoint = \"{endpoint}\"\notlp_service_name = \"insightops-test\"\n");
+    let (mut child, log) = serve(&pool, port, &ops, "otel").await;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
-    let started = Instant::now();
-    while status_of(&client, &format!("{base}/api/health/live")).await != Some(200) {
-        assert!(started.elapsed() < Duration::from_secs(30), "not live in 30 s: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 
     let (caller_trace, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
     let login_page = client.get(format!("{base}/login")).header("traceparent", format!("00-{caller_trace}-{caller_span}-01")).send().await.expect("GET /login");
@@ -381,15 +385,7 @@ async fn spans_are_exported_over_otlp_with_request_fields_and_children(pool: PgP
 
     let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(kill.success());
-    let stopping = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(stopping.elapsed() < Duration::from_secs(20), "did not exit");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let (status, logged) = exited(&mut child, &log, Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status}: {logged}");
 
     let bodies = received.lock().expect("lock").clone();

@@ -209,6 +209,11 @@ async fn the_pdf_pack_holds_the_periods_kpi_values_with_page_numbers(pool: PgPoo
         assert!(text.contains(&shown), "{} = {shown} is in the pack", card["label"]);
     }
     assert!(text.contains("Page 1 of") && text.contains("Page 3 of"), "page numbers");
+    // The pack opens with the board's narrative of the period, as stored.
+    let narrative = admin.post("/api/narrative", "audience=board&grain=month&period=2026-09-15&current=false").await.json();
+    let headline = narrative["headline"]["text"].as_str().expect("a headline");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Summary") && flat.contains(headline), "{headline} in {flat}");
     assert!(admin.get("/export/board.pdf?grain=week").await.status.as_u16() == 400);
 }
 
