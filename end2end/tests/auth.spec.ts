@@ -2,6 +2,7 @@
 // visitors to the login page and back, sign-out ends the session, admins see the audit log.
 import { test, expect } from '@playwright/test';
 import { signIn, type Role } from './login';
+import { sql } from './db';
 
 test.use({ storageState: { cookies: [], origins: [] } });
 
@@ -107,4 +108,19 @@ test.describe('before the page is interactive (no JavaScript)', () => {
     await signIn(page, 'board');
     await expect(page).toHaveURL(/\/exec$/);
   });
+});
+
+test('a session that ends during a visit signs in again and returns to the same view', async ({ page }) => {
+  await page.goto('/login?next=/exec');
+  await signIn(page, 'manager');
+  await expect(page.getByTestId('narrative')).toBeVisible();
+  const session = (await page.context().cookies()).find((c) => c.name === 'insightops_session');
+  expect(session).toBeDefined();
+  sql(`DELETE FROM io_session WHERE id = '${session?.value}'`);
+  // A link followed inside the app: its data call is refused, and the page sends the user to sign in.
+  await page.getByTestId('narrative').locator('a.cited').first().click();
+  await expect(page).toHaveURL(/\/login\?next=%2Fdashboard%3Fmetric%3D/);
+  await signIn(page, 'manager');
+  await expect(page).toHaveURL(/\/dashboard\?metric=/);
+  await expect(page.getByTestId('total-value')).toBeVisible();
 });

@@ -75,7 +75,8 @@ test('the narrative heads the board page, is stored once, and each sentence open
   await expect(narrative.locator('.narrative-facts li').first()).toBeVisible();
 
   // A board member sees the same stored text, without restricted metrics.
-  const board = await browser.newContext({ baseURL: test.info().project.use.baseURL });
+  // A context of its own, without the admin's cookies (the runner would otherwise copy them in).
+  const board = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const boardPage = await board.newPage();
   await boardPage.goto('/login?next=/exec');
   await signIn(boardPage, 'board');

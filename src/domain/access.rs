@@ -30,7 +30,7 @@ impl Role {
     pub fn can(self, capability: Capability) -> bool {
         use Capability::*;
         match capability {
-            ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations | ViewReports | ExportData => true,
+            ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations | ViewReports | ExportData | AskQuestions => true,
             ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs | ManageTokens | ManageCollections => self == Role::Admin,
             LoadData | ManageReports => self != Role::Board,
         }
@@ -66,6 +66,8 @@ pub enum Capability {
     ManageReports,
     /// Download CSV, JSON and PDF exports, within the visibility rules and the export limits.
     ExportData,
+    /// Ask questions on `/ask` (answers keep to what the role may see) and keep one's own history.
+    AskQuestions,
 }
 
 /// The seeds' VISIBILITY levels, set per metric.

@@ -10,7 +10,12 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     let signed_out = error == AppError::Unauthorized;
     let location = leptos_router::hooks::use_location();
     let login = move || {
-        let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+        // The router's `search` comes without its '?'.
+        let search = location.search.get_untracked();
+        let here = match search.trim_start_matches('?') {
+            "" => location.pathname.get_untracked(),
+            query => format!("{}?{query}", location.pathname.get_untracked()),
+        };
         format!("/login?next={}", form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>())
     };
     view! {

@@ -1,0 +1,242 @@
+//! Reads a plain question over the org's catalogue: which metrics (labels, keys and synonyms),
+//! which period ("yesterday", "last week", "Q3", "since March", "last 14 days"), which slices
+//! ("in EMEA", "for SMB on web"), and what is asked (value, change, why, trend, forecast, compare,
+//! top or bottom slices, anomalies). Pure: the catalogue and the last day with data come in.
+//! A question without a metric it knows is not understood, never guessed.
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use super::{Intent, Parsed, ResolvedPeriod};
+use crate::analytics::calendar::{period_containing, previous_period, Granularity};
+use crate::domain::{Dimension, DimensionFilter};
+
+/// What the parser knows of the org.
+pub struct Catalogue<'a> {
+    /// (key, label) of every metric the asker may see, in catalogue order.
+    pub metrics: &'a [(String, String)],
+    pub dimension_values: &'a [(Dimension, Vec<String>)],
+}
+
+/// Words that name a metric besides its label and key (the demo's and common BI words).
+const SYNONYMS: [(&str, &str); 16] = [
+    ("sales", "revenue"),
+    ("turnover", "revenue"),
+    ("income", "revenue"),
+    ("aov", "avg_order_value"),
+    ("basket", "avg_order_value"),
+    ("conversion", "conversion_rate"),
+    ("users", "active_users"),
+    ("signups", "new_customers"),
+    ("customers", "new_customers"),
+    ("churn", "churn_rate"),
+    ("tickets", "support_tickets"),
+    ("spend", "marketing_spend"),
+    ("marketing", "marketing_spend"),
+    ("visits", "sessions"),
+    ("traffic", "sessions"),
+    ("promoter", "nps"),
+];
+
+/// Words that carry no meaning of their own here.
+const STOPWORDS: [&str; 52] = [
+    "what", "was", "were", "is", "are", "the", "a", "an", "of", "in", "for", "on", "by", "to", "how", "much", "many", "did", "do", "does",
+    "and", "with", "me", "show", "tell", "our", "we", "my", "it", "its", "at", "from", "which", "has", "have", "had", "be", "been", "there",
+    "any", "this", "that", "last", "past", "since", "days", "day", "so", "far", "than", "per", "get",
+];
+
+const MONTHS: [&str; 12] = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+
+fn words(question: &str) -> Vec<String> {
+    question
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .map(|w| w.trim_matches('-').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Reads `question`; `Err` holds nothing but the reason (the caller adds suggestions).
+pub fn parse(question: &str, catalogue: &Catalogue<'_>, as_of: NaiveDate) -> Result<Parsed, String> {
+    let words = words(question);
+    if words.is_empty() {
+        return Err("the question is empty".into());
+    }
+    let mut used = vec![false; words.len()];
+    let metrics = find_metrics(&words, &mut used, catalogue);
+    if metrics.is_empty() {
+        return Err("no metric of this org is named in the question".into());
+    }
+    let filter = find_slices(&words, &mut used, catalogue);
+    let period = find_period(&words, &mut used, as_of);
+    let (intent, dimension) = find_intent(&words, &mut used, metrics.len());
+    let content: Vec<usize> = (0..words.len()).filter(|&i| !STOPWORDS.contains(&words[i].as_str())).collect();
+    let unknown: Vec<String> = content.iter().filter(|&&i| !used[i]).map(|&i| words[i].clone()).collect();
+    let understood = if content.is_empty() { 1.0 } else { 1.0 - unknown.len() as f64 / content.len() as f64 };
+    let period = period.unwrap_or_else(|| days_ending(as_of, 30, "the last 30 days"));
+    Ok(Parsed { intent, metrics, period, filter, dimension, understood, unknown })
+}
+
+/// Metrics by label (longest first), key, or synonym, in the order the question names them.
+fn find_metrics(words: &[String], used: &mut [bool], catalogue: &Catalogue<'_>) -> Vec<String> {
+    let mut names: Vec<(Vec<String>, &str)> = Vec::new();
+    for (key, label) in catalogue.metrics {
+        names.push((self::words(label), key));
+        names.push((key.split('_').map(str::to_string).collect(), key));
+    }
+    for (word, key) in SYNONYMS {
+        if catalogue.metrics.iter().any(|(k, _)| k == key) {
+            names.push((vec![word.to_string()], key));
+        }
+    }
+    names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    let mut found: Vec<(usize, String)> = Vec::new();
+    for (name, key) in &names {
+        let n = name.len();
+        for start in 0..words.len().saturating_sub(n - 1) {
+            let matches = (0..n).all(|j| !used[start + j] && singular(&words[start + j]) == singular(&name[j]));
+            if matches {
+                used[start..start + n].iter_mut().for_each(|u| *u = true);
+                if !found.iter().any(|(_, k)| k == key) {
+                    found.push((start, key.to_string()));
+                }
+            }
+        }
+    }
+    found.sort_by_key(|(at, _)| *at);
+    found.into_iter().map(|(_, k)| k).collect()
+}
+
+fn singular(word: &str) -> &str {
+    word.strip_suffix('s').filter(|w| w.len() > 2).unwrap_or(word)
+}
+
+/// Dimension values named anywhere in the question ("in EMEA", "for SMB on web").
+fn find_slices(words: &[String], used: &mut [bool], catalogue: &Catalogue<'_>) -> DimensionFilter {
+    let mut filter = DimensionFilter::default();
+    for (dimension, values) in catalogue.dimension_values {
+        for value in values {
+            let name = self::words(value);
+            let n = name.len();
+            if n == 0 {
+                continue;
+            }
+            for start in 0..words.len().saturating_sub(n - 1) {
+                if (0..n).all(|j| !used[start + j] && words[start + j] == name[j]) {
+                    used[start..start + n].iter_mut().for_each(|u| *u = true);
+                    if !filter.values(*dimension).contains(value) {
+                        filter.values_mut(*dimension).push(value.clone());
+                    }
+                }
+            }
+        }
+    }
+    filter
+}
+
+fn days_ending(end: NaiveDate, days: i64, label: &str) -> ResolvedPeriod {
+    ResolvedPeriod { start: end - Duration::days(days - 1), end, label: label.to_string() }
+}
+
+fn mark(used: &mut [bool], at: &[usize]) {
+    for &i in at {
+        if let Some(u) = used.get_mut(i) {
+            *u = true;
+        }
+    }
+}
+
+/// The period the question names, relative to `as_of` (the last day with data).
+fn find_period(words: &[String], used: &mut [bool], as_of: NaiveDate) -> Option<ResolvedPeriod> {
+    let at = |i: usize| words.get(i).map(String::as_str);
+    for i in 0..words.len() {
+        let (word, next) = (words[i].as_str(), at(i + 1));
+        let grain = |w: Option<&str>| match w {
+            Some("week") => Some(Granularity::Week),
+            Some("month") => Some(Granularity::Month),
+            Some("quarter") => Some(Granularity::Quarter),
+            Some("year") => Some(Granularity::Year),
+            _ => None,
+        };
+        let found = match word {
+            "yesterday" | "today" => Some((days_ending(as_of, 1, &format!("{word} ({as_of})")), vec![i])),
+            "last" | "previous" | "past" if next.and_then(|n| n.parse::<i64>().ok()).is_some() && matches!(at(i + 2), Some("days" | "day")) => {
+                let n = next.and_then(|n| n.parse::<i64>().ok()).unwrap_or(30).clamp(1, 3660);
+                Some((days_ending(as_of, n, &format!("the last {n} days")), vec![i, i + 1, i + 2]))
+            }
+            "last" | "previous" if grain(next).is_some() => grain(next).map(|g| {
+                let containing = period_containing(as_of, g);
+                let p = if containing.end == as_of { containing } else { previous_period(&containing, g) };
+                (ResolvedPeriod { start: p.start, end: p.end, label: format!("last {} ({})", next.unwrap_or(""), p.label) }, vec![i, i + 1])
+            }),
+            "this" | "current" if grain(next).is_some() => grain(next).map(|g| {
+                let p = period_containing(as_of, g);
+                (ResolvedPeriod { start: p.start, end: as_of, label: format!("this {} so far ({})", next.unwrap_or(""), p.label) }, vec![i, i + 1])
+            }),
+            "q1" | "q2" | "q3" | "q4" => Some(quarter(word, next, as_of, i)),
+            _ => month(word, i > 0 && words[i - 1] == "since", next, as_of).map(|p| (p, vec![i])),
+        };
+        if let Some((period, at)) = found {
+            mark(used, &at);
+            return Some(period);
+        }
+    }
+    None
+}
+
+/// "Q3" (the latest Q3 that has begun) or "Q3 2025".
+fn quarter(word: &str, next: Option<&str>, as_of: NaiveDate, i: usize) -> (ResolvedPeriod, Vec<usize>) {
+    let q: u32 = word[1..].parse().unwrap_or(1);
+    let named_year = next.and_then(|n| n.parse::<i32>().ok()).filter(|y| (1900..=2200).contains(y));
+    let start_in = |year: i32| NaiveDate::from_ymd_opt(year, (q - 1) * 3 + 1, 1);
+    let year = named_year.unwrap_or(if start_in(as_of.year()).is_some_and(|s| s <= as_of) { as_of.year() } else { as_of.year() - 1 });
+    let start = start_in(year).unwrap_or(as_of);
+    let p = period_containing(start, Granularity::Quarter);
+    let at = if named_year.is_some() { vec![i, i + 1] } else { vec![i] };
+    (ResolvedPeriod { start: p.start, end: p.end.min(as_of), label: p.label }, at)
+}
+
+/// "March" (that month, the latest one that has begun) or, after "since", March 1st to `as_of`.
+fn month(word: &str, since: bool, next: Option<&str>, as_of: NaiveDate) -> Option<ResolvedPeriod> {
+    let m = MONTHS.iter().position(|name| *name == word || (word.len() >= 3 && word.len() < name.len() && name.starts_with(word)))? as u32 + 1;
+    let named_year = next.and_then(|n| n.parse::<i32>().ok()).filter(|y| (1900..=2200).contains(y));
+    let first = |year: i32| NaiveDate::from_ymd_opt(year, m, 1);
+    let year = named_year.unwrap_or(if first(as_of.year()).is_some_and(|d| d <= as_of) { as_of.year() } else { as_of.year() - 1 });
+    let start = first(year)?;
+    if since {
+        return Some(ResolvedPeriod { start, end: as_of, label: format!("since {}", start.format("%B %Y")) });
+    }
+    let p = period_containing(start, Granularity::Month);
+    Some(ResolvedPeriod { start: p.start, end: p.end.min(as_of), label: start.format("%B %Y").to_string() })
+}
+
+/// What is asked, and for top/bottom/why the dimension to split by.
+fn find_intent(words: &[String], used: &mut [bool], metrics: usize) -> (Intent, Option<Dimension>) {
+    let has = |set: &[&str]| words.iter().position(|w| set.contains(&w.as_str()));
+    let dimension = words.iter().position(|w| Dimension::ALL.iter().any(|d| singular(w) == d.as_str())).map(|i| {
+        used[i] = true;
+        Dimension::ALL.into_iter().find(|d| singular(&words[i]) == d.as_str()).unwrap_or(Dimension::Region)
+    });
+    let rules: [(&[&str], Intent); 8] = [
+        (&["why"], Intent::Why),
+        (&["anomaly", "anomalies", "anomalous", "unusual", "outlier", "outliers", "spike", "spikes"], Intent::Anomalies),
+        (&["forecast", "predict", "projected", "will", "next", "expected"], Intent::Forecast),
+        (&["top", "best", "highest", "most", "largest", "biggest"], Intent::Top),
+        (&["bottom", "worst", "lowest", "least", "smallest", "weakest"], Intent::Bottom),
+        (&["trend", "trending", "trajectory"], Intent::Trend),
+        (&["compare", "vs", "versus", "against"], Intent::Compare),
+        (&["change", "changed", "fall", "fell", "drop", "dropped", "rise", "rose", "grow", "grew", "increase", "increased", "decrease", "decreased", "up", "down", "move", "moved"], Intent::Change),
+    ];
+    for (set, intent) in rules {
+        if let Some(i) = has(set) {
+            used[i] = true;
+            // "why ... fall": the movement word is understood too.
+            if let Some(j) = has(rules[7].0) {
+                used[j] = true;
+            }
+            return (intent, dimension);
+        }
+    }
+    if metrics > 1 {
+        return (Intent::Compare, dimension);
+    }
+    (if dimension.is_some() { Intent::Top } else { Intent::Value }, dimension)
+}
