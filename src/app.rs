@@ -8,6 +8,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, StaticSegment};
 
 use crate::admin::page::{AuditLogPage, UsersPage};
+use crate::ask::page::AskPage;
 use crate::auth::api::current_user;
 use crate::auth::page::{AccountMenu, LoginPage};
 use crate::auth::{Capability, Role};
@@ -45,10 +46,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Every page in the navigation with the capability it needs; the menu shows only what the
 /// signed-in role may open.
-const NAV: [(&str, &str, Capability); 12] = [
+const NAV: [(&str, &str, Capability); 13] = [
     ("/", "Overview", Capability::ViewOverview),
     ("/exec", "Board summary", Capability::ViewBoardSummary),
     ("/dashboard", "Dashboard", Capability::ViewDashboards),
+    ("/ask", "Ask", Capability::AskQuestions),
     ("/recommendations", "Recommendations", Capability::ViewRecommendations),
     ("/reports", "Reports", Capability::ViewReports),
     ("/data", "Load data", Capability::LoadData),
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=ExecOverviewPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("exec") view=ExecPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("recommendations") view=RecommendationsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("reports") view=ReportsPage ssr=SsrMode::Async/>

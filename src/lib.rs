@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod analytics;
 pub mod app;
+pub mod ask;
 pub mod auth;
 pub mod charts;
 pub mod collections;

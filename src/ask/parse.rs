@@ -211,10 +211,13 @@ fn month(word: &str, since: bool, next: Option<&str>, as_of: NaiveDate) -> Optio
 /// What is asked, and for top/bottom/why the dimension to split by.
 fn find_intent(words: &[String], used: &mut [bool], metrics: usize) -> (Intent, Option<Dimension>) {
     let has = |set: &[&str]| words.iter().position(|w| set.contains(&w.as_str()));
-    let dimension = words.iter().position(|w| Dimension::ALL.iter().any(|d| singular(w) == d.as_str())).map(|i| {
+    let at = words.iter().position(|w| Dimension::ALL.iter().any(|d| singular(w) == d.as_str()));
+    let dimension = at.map(|i| {
         used[i] = true;
         Dimension::ALL.into_iter().find(|d| singular(&words[i]) == d.as_str()).unwrap_or(Dimension::Region)
     });
+    // "revenue by product", "which region": a ranking; "the pro product": only a slice.
+    let ranked = at.is_some_and(|i| i > 0 && ["by", "per", "each", "every", "which"].contains(&words[i - 1].as_str()));
     let rules: [(&[&str], Intent); 8] = [
         (&["why"], Intent::Why),
         (&["anomaly", "anomalies", "anomalous", "unusual", "outlier", "outliers", "spike", "spikes"], Intent::Anomalies),
@@ -238,5 +241,163 @@ fn find_intent(words: &[String], used: &mut [bool], metrics: usize) -> (Intent, 
     if metrics > 1 {
         return (Intent::Compare, dimension);
     }
-    (if dimension.is_some() { Intent::Top } else { Intent::Value }, dimension)
+    (if ranked { Intent::Top } else { Intent::Value }, dimension)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a test date")
+    }
+
+    fn catalogue() -> (Vec<(String, String)>, Vec<(Dimension, Vec<String>)>) {
+        let metrics = [
+            ("revenue", "Revenue"),
+            ("orders", "Orders"),
+            ("avg_order_value", "Average order value"),
+            ("conversion_rate", "Conversion rate"),
+            ("active_users", "Active users"),
+            ("new_customers", "New customers"),
+            ("churn_rate", "Churn rate"),
+            ("nps", "Net promoter score"),
+            ("support_tickets", "Support tickets"),
+            ("marketing_spend", "Marketing spend"),
+        ];
+        let dims = vec![
+            (Dimension::Region, vec!["NA".to_string(), "EMEA".into(), "APAC".into()]),
+            (Dimension::Segment, vec!["SMB".into(), "Enterprise".into()]),
+            (Dimension::Channel, vec!["web".into(), "mobile".into(), "partner".into()]),
+            (Dimension::Product, vec!["core".into(), "pro".into()]),
+        ];
+        (metrics.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect(), dims)
+    }
+
+    /// The last day with data: Sunday 15 November 2026.
+    const AS_OF: &str = "2026-11-15";
+
+    /// (question, intent, metrics, first day, last day, slices)
+    #[rustfmt::skip]
+    const SET: [(&str, Intent, &[&str], &str, &str, &[&str]); 62] = [
+        ("What was revenue last week?", Intent::Value, &["revenue"], "2026-11-09", "2026-11-15", &[]),
+        ("Revenue yesterday", Intent::Value, &["revenue"], "2026-11-15", "2026-11-15", &[]),
+        ("How many orders yesterday?", Intent::Value, &["orders"], "2026-11-15", "2026-11-15", &[]),
+        ("orders last month", Intent::Value, &["orders"], "2026-10-01", "2026-10-31", &[]),
+        ("What were sales this month?", Intent::Value, &["revenue"], "2026-11-01", "2026-11-15", &[]),
+        ("Revenue in EMEA last month", Intent::Value, &["revenue"], "2026-10-01", "2026-10-31", &["EMEA"]),
+        ("Orders for SMB on web last week", Intent::Value, &["orders"], "2026-11-09", "2026-11-15", &["SMB", "web"]),
+        ("What was the average order value in Q3?", Intent::Value, &["avg_order_value"], "2026-07-01", "2026-09-30", &[]),
+        ("AOV in APAC this quarter", Intent::Value, &["avg_order_value"], "2026-10-01", "2026-11-15", &["APAC"]),
+        ("conversion rate last 14 days", Intent::Value, &["conversion_rate"], "2026-11-02", "2026-11-15", &[]),
+        ("Active users on mobile yesterday", Intent::Value, &["active_users"], "2026-11-15", "2026-11-15", &["mobile"]),
+        ("new customers since March", Intent::Value, &["new_customers"], "2026-03-01", "2026-11-15", &[]),
+        ("How many new customers in March?", Intent::Value, &["new_customers"], "2026-03-01", "2026-03-31", &[]),
+        ("churn rate last quarter", Intent::Value, &["churn_rate"], "2026-07-01", "2026-09-30", &[]),
+        ("NPS this year", Intent::Value, &["nps"], "2026-01-01", "2026-11-15", &[]),
+        ("net promoter score last year", Intent::Value, &["nps"], "2025-01-01", "2025-12-31", &[]),
+        ("support tickets in December", Intent::Value, &["support_tickets"], "2025-12-01", "2025-12-31", &[]),
+        ("Marketing spend in Q1 2026", Intent::Value, &["marketing_spend"], "2026-01-01", "2026-03-31", &[]),
+        ("revenue", Intent::Value, &["revenue"], "2026-10-17", "2026-11-15", &[]),
+        ("Revenue for the pro product in the last 7 days", Intent::Value, &["revenue"], "2026-11-09", "2026-11-15", &["pro"]),
+        ("turnover for Enterprise in Q2", Intent::Value, &["revenue"], "2026-04-01", "2026-06-30", &["Enterprise"]),
+        ("traffic via partner this week", Intent::Value, &["sessions"], "2026-11-09", "2026-11-15", &["partner"]),
+        ("How did orders change last week?", Intent::Change, &["orders"], "2026-11-09", "2026-11-15", &[]),
+        ("Did revenue drop in NA last month?", Intent::Change, &["revenue"], "2026-10-01", "2026-10-31", &["NA"]),
+        ("Has churn increased this quarter?", Intent::Change, &["churn_rate"], "2026-10-01", "2026-11-15", &[]),
+        ("orders up or down since September?", Intent::Change, &["orders"], "2026-09-01", "2026-11-15", &[]),
+        ("How much did sales grow in Q3?", Intent::Change, &["revenue"], "2026-07-01", "2026-09-30", &[]),
+        ("conversion rate change for SMB last 30 days", Intent::Change, &["conversion_rate"], "2026-10-17", "2026-11-15", &["SMB"]),
+        ("Did support tickets rise yesterday?", Intent::Change, &["support_tickets"], "2026-11-15", "2026-11-15", &[]),
+        ("Why did revenue fall in EMEA last week?", Intent::Why, &["revenue"], "2026-11-09", "2026-11-15", &["EMEA"]),
+        ("Why did orders drop last month?", Intent::Why, &["orders"], "2026-10-01", "2026-10-31", &[]),
+        ("why is revenue up this month", Intent::Why, &["revenue"], "2026-11-01", "2026-11-15", &[]),
+        ("Why did new customers fall for SMB on web in Q3?", Intent::Why, &["new_customers"], "2026-07-01", "2026-09-30", &["SMB", "web"]),
+        ("why did tickets increase last week", Intent::Why, &["support_tickets"], "2026-11-09", "2026-11-15", &[]),
+        ("Is revenue trending up?", Intent::Trend, &["revenue"], "2026-10-17", "2026-11-15", &[]),
+        ("orders trend this year", Intent::Trend, &["orders"], "2026-01-01", "2026-11-15", &[]),
+        ("What is the trend of active users in APAC since June?", Intent::Trend, &["active_users"], "2026-06-01", "2026-11-15", &["APAC"]),
+        ("NPS trajectory last quarter", Intent::Trend, &["nps"], "2026-07-01", "2026-09-30", &[]),
+        ("Forecast orders for next week", Intent::Forecast, &["orders"], "2026-10-17", "2026-11-15", &[]),
+        ("What will revenue be next month?", Intent::Forecast, &["revenue"], "2026-10-17", "2026-11-15", &[]),
+        ("predict support tickets", Intent::Forecast, &["support_tickets"], "2026-10-17", "2026-11-15", &[]),
+        ("expected new customers in EMEA", Intent::Forecast, &["new_customers"], "2026-10-17", "2026-11-15", &["EMEA"]),
+        ("Compare revenue and orders last month", Intent::Compare, &["revenue", "orders"], "2026-10-01", "2026-10-31", &[]),
+        ("revenue vs marketing spend in Q3", Intent::Compare, &["revenue", "marketing_spend"], "2026-07-01", "2026-09-30", &[]),
+        ("orders versus active users this week", Intent::Compare, &["orders", "active_users"], "2026-11-09", "2026-11-15", &[]),
+        ("conversion rate and churn rate last year", Intent::Compare, &["conversion_rate", "churn_rate"], "2025-01-01", "2025-12-31", &[]),
+        ("compare AOV with orders in NA", Intent::Compare, &["avg_order_value", "orders"], "2026-10-17", "2026-11-15", &["NA"]),
+        ("Top regions by revenue this quarter", Intent::Top, &["revenue"], "2026-10-01", "2026-11-15", &[]),
+        ("Which region had the most orders last month?", Intent::Top, &["orders"], "2026-10-01", "2026-10-31", &[]),
+        ("best segment for new customers in Q3", Intent::Top, &["new_customers"], "2026-07-01", "2026-09-30", &[]),
+        ("highest channel by sessions last week", Intent::Top, &["sessions"], "2026-11-09", "2026-11-15", &[]),
+        ("revenue by product last month", Intent::Top, &["revenue"], "2026-10-01", "2026-10-31", &[]),
+        ("Bottom regions by conversion rate", Intent::Bottom, &["conversion_rate"], "2026-10-17", "2026-11-15", &[]),
+        ("lowest segment by orders this year", Intent::Bottom, &["orders"], "2026-01-01", "2026-11-15", &[]),
+        ("worst channel for revenue last quarter", Intent::Bottom, &["revenue"], "2026-07-01", "2026-09-30", &[]),
+        ("Any anomalies in orders last month?", Intent::Anomalies, &["orders"], "2026-10-01", "2026-10-31", &[]),
+        ("unusual days for revenue in EMEA", Intent::Anomalies, &["revenue"], "2026-10-17", "2026-11-15", &["EMEA"]),
+        ("spikes in support tickets this quarter", Intent::Anomalies, &["support_tickets"], "2026-10-01", "2026-11-15", &[]),
+        ("outliers in active users since August", Intent::Anomalies, &["active_users"], "2026-08-01", "2026-11-15", &[]),
+        ("anomalous churn rate days in Q3 2026", Intent::Anomalies, &["churn_rate"], "2026-07-01", "2026-09-30", &[]),
+        ("Were there any anomalies in sales yesterday?", Intent::Anomalies, &["revenue"], "2026-11-15", "2026-11-15", &[]),
+        ("revenue in Q4", Intent::Value, &["revenue"], "2026-10-01", "2026-11-15", &[]),
+    ];
+
+    #[test]
+    fn the_question_set_is_read_as_expected() {
+        let (metrics, dims) = catalogue();
+        let mut metrics = metrics;
+        metrics.push(("sessions".into(), "Sessions".into()));
+        let cat = Catalogue { metrics: &metrics, dimension_values: &dims };
+        let mut wrong = Vec::new();
+        for (question, intent, keys, start, end, slices) in SET {
+            let got = match parse(question, &cat, day(AS_OF)) {
+                Ok(p) => p,
+                Err(e) => {
+                    wrong.push(format!("{question}: not understood ({e})"));
+                    continue;
+                }
+            };
+            let named: Vec<&str> = Dimension::ALL.iter().flat_map(|d| got.filter.values(*d).iter().map(String::as_str)).collect();
+            let mut want_slices: Vec<&str> = slices.to_vec();
+            let mut got_slices = named.clone();
+            want_slices.sort();
+            got_slices.sort();
+            let ok = got.intent == intent && got.metrics == keys && got.period.start == day(start) && got.period.end == day(end) && got_slices == want_slices;
+            if !ok {
+                wrong.push(format!("{question}: {:?} {:?} {}..{} {:?}", got.intent, got.metrics, got.period.start, got.period.end, named));
+            }
+        }
+        assert_eq!(wrong, Vec::<String>::new());
+    }
+
+    #[test]
+    fn top_and_bottom_name_their_dimension_and_nothing_is_made_up() {
+        let (metrics, dims) = catalogue();
+        let cat = Catalogue { metrics: &metrics, dimension_values: &dims };
+        let top = parse("best segment for new customers in Q3", &cat, day(AS_OF)).expect("read");
+        assert_eq!(top.dimension, Some(Dimension::Segment));
+        assert_eq!(parse("Which region had the most orders?", &cat, day(AS_OF)).expect("read").dimension, Some(Dimension::Region));
+        for nonsense in ["", "   ", "What's the weather like?", "hello there", "How are we doing?"] {
+            assert!(parse(nonsense, &cat, day(AS_OF)).is_err(), "{nonsense:?}");
+        }
+        // A board member's catalogue has no marketing spend: the question is not understood.
+        let board: Vec<(String, String)> = metrics.iter().filter(|(k, _)| k != "marketing_spend").cloned().collect();
+        let board_cat = Catalogue { metrics: &board, dimension_values: &dims };
+        assert!(parse("marketing spend last month", &board_cat, day(AS_OF)).is_err());
+        let partly = parse("revenue blorp last week", &cat, day(AS_OF)).expect("read");
+        assert_eq!(partly.unknown, vec!["blorp"]);
+        // Content words: revenue, blorp, week; one of three is not understood.
+        assert!((partly.understood - 2.0 / 3.0).abs() < 1e-9, "{}", partly.understood);
+    }
+
+    proptest::proptest! {
+        /// Any text is read without panicking.
+        #[test]
+        fn any_text_is_read_without_panicking(text in "\\PC{0,120}") {
+            let (metrics, dims) = catalogue();
+            let _ = parse(&text, &Catalogue { metrics: &metrics, dimension_values: &dims }, day(AS_OF));
+        }
+    }
 }

@@ -47,6 +47,7 @@ pub fn DashboardPage() -> impl IntoView {
         <section class="page-head">
             <h1>"Dashboard"</h1>
         </section>
+        <crate::ask::page::AskBox value=Signal::derive(String::new)/>
         <details class="manager-summary no-print" data-testid="manager-summary">
             <summary>"Last month in brief"</summary>
             <crate::exec::narrative_page::Narrative audience="manager" grain=Signal::derive(|| "month".to_string())

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod collections;
 pub mod exports;
 pub mod ingest;
+pub mod insights;
 pub mod jobs;
 pub mod kpi;
 pub mod logins;

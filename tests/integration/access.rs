@@ -135,6 +135,10 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/narrative", "audience=board&grain=month&period=&current=false".into(), [401, 200, 200, 200, 200]),
         ("/api/narrative", "audience=manager&grain=month&period=&current=true".into(), [401, 200, 200, 200, 200]),
         ("/api/narrative", "audience=everyone&grain=month&period=&current=false".into(), [401, 400, 400, 400, 400]),
+        ("/api/ask", form(&[("question", "What was revenue last week?")]), [401, 200, 200, 200, 200]),
+        ("/api/ask_history", String::new(), [401, 200, 200, 200, 200]),
+        // Nobody may mark another's answer: an unknown id is not found for every role.
+        ("/api/ask_feedback", form(&[("insight_id", &Uuid::nil().to_string()), ("useful", "true")]), [401, 404, 404, 404, 404]),
         ("/api/dashboard", "query=metric%3Drevenue%26drill%3DEMEA".into(), [401, 200, 200, 200, 200]),
         ("/api/admin_users", String::new(), [401, 403, 403, 200, 200]),
         ("/api/admin_audit", "query=".into(), [401, 403, 403, 200, 200]),
@@ -191,9 +195,10 @@ async fn within<T>(what: String, work: impl std::future::Future<Output = T>) -> 
 async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_access(pool: PgPool) {
     seed(&pool).await;
     // Columns: board, manager, admin, admin of the other org.
-    let pages: [(&str, [u16; 4]); 13] = [
+    let pages: [(&str, [u16; 4]); 14] = [
         ("/", [200, 200, 200, 200]),
         ("/exec", [200, 200, 200, 200]),
+        ("/ask?q=revenue%20last%20week", [200, 200, 200, 200]),
         ("/dashboard?metric=revenue", [200, 200, 200, 200]),
         ("/dashboard?metric=marketing_spend", [403, 200, 200, 200]),
         ("/admin/users", [403, 403, 200, 200]),

@@ -3,6 +3,7 @@
 
 mod access;
 mod aggregates;
+mod ask;
 mod cli_analytics;
 mod collections;
 mod config_startup;
