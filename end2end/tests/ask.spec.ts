@@ -56,6 +56,10 @@ test('a question it cannot read gets suggestions, not a number; the page passes 
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  // On a phone: the answer, its chart and the history fit the width.
   await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/ask?q=' + encodeURIComponent('Why did revenue change in EMEA last month?'));
+  await expect(page.getByTestId('answer')).toContainText('Revenue was');
+  await expect(page.locator('#chart-answer canvas')).toHaveCount(1);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });

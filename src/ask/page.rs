@@ -44,7 +44,9 @@ pub fn AskPage() -> impl IntoView {
         },
     );
     let feedback = ServerAction::<AskFeedback>::new();
-    let history = Resource::new(move || (question.get(), feedback.version().get()), |_| ask_history());
+    // After the answer (which adds to the history) and after each feedback.
+    let answered = move || answer.get().map(|a| a.ok().flatten().and_then(|a| a.insight_id));
+    let history = Resource::new(move || (answered(), feedback.version().get()), |_| ask_history());
     view! {
         <Title text="Ask · InsightOps"/>
         <section class="page-head"><h1>"Ask a question"</h1></section>

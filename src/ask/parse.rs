@@ -279,7 +279,7 @@ mod tests {
 
     /// (question, intent, metrics, first day, last day, slices)
     #[rustfmt::skip]
-    const SET: [(&str, Intent, &[&str], &str, &str, &[&str]); 62] = [
+    const SET: [(&str, Intent, &[&str], &str, &str, &[&str]); 63] = [
         ("What was revenue last week?", Intent::Value, &["revenue"], "2026-11-09", "2026-11-15", &[]),
         ("Revenue yesterday", Intent::Value, &["revenue"], "2026-11-15", "2026-11-15", &[]),
         ("How many orders yesterday?", Intent::Value, &["orders"], "2026-11-15", "2026-11-15", &[]),
@@ -342,6 +342,7 @@ mod tests {
         ("anomalous churn rate days in Q3 2026", Intent::Anomalies, &["churn_rate"], "2026-07-01", "2026-09-30", &[]),
         ("Were there any anomalies in sales yesterday?", Intent::Anomalies, &["revenue"], "2026-11-15", "2026-11-15", &[]),
         ("revenue in Q4", Intent::Value, &["revenue"], "2026-10-01", "2026-11-15", &[]),
+        ("Compare revenue in EMEA and NA last month", Intent::Compare, &["revenue"], "2026-10-01", "2026-10-31", &["EMEA", "NA"]),
     ];
 
     #[test]

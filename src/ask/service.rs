@@ -234,7 +234,32 @@ fn forecast(d: &DashboardData, question: &str, answer: &mut Answer) {
     ));
 }
 
+/// The first dimension the question names two or more values of, with those values.
+pub fn compared_slices(parsed: &Parsed) -> Option<(Dimension, Vec<String>)> {
+    Dimension::ALL.into_iter().find_map(|d| {
+        let values = parsed.filter.values(d);
+        (values.len() >= 2).then(|| (d, values.clone()))
+    })
+}
+
+/// Two metrics side by side, or one metric in two slices ("revenue in EMEA vs NA").
 async fn compare(pool: &PgPool, config: &Config, scope: &Scope, d: &DashboardData, parsed: &Parsed, answer: &mut Answer) -> Result<(), AppError> {
+    if let (None, Some((dimension, values))) = (parsed.metrics.get(1), compared_slices(parsed)) {
+        for (i, value) in values.iter().take(2).enumerate() {
+            let mut one = parsed.clone();
+            *one.filter.values_mut(dimension) = vec![value.clone()];
+            let e = view(pool, config, scope, &d.metric.key, &one).await?;
+            if i == 0 {
+                answer.value = e.total.current;
+                answer.dashboard_href = Some(e.query.href());
+                answer.chart = Some((format!("{} in {value}", e.metric.label), e.metric.unit.clone(), e.daily.clone()));
+            }
+            let text = value_sentence(&e, &one, true);
+            answer.facts.push(AnswerFact { text: text.clone(), href: e.query.href() });
+            answer.sentences.push(text);
+        }
+        return Ok(());
+    }
     answer.sentences.push(value_sentence(d, parsed, true));
     match parsed.metrics.get(1) {
         Some(other) => {

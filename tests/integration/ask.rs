@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use crate::support;
 
 /// The parser's test set (src/ask/parse.rs), asked of the demo data ending 2026-11-15.
-const QUESTIONS: [&str; 62] = [
+const QUESTIONS: [&str; 63] = [
     "What was revenue last week?", "Revenue yesterday", "How many orders yesterday?", "orders last month", "What were sales this month?",
     "Revenue in EMEA last month", "Orders for SMB on web last week", "What was the average order value in Q3?", "AOV in APAC this quarter",
     "conversion rate last 14 days", "Active users on mobile yesterday", "new customers since March", "How many new customers in March?",
@@ -31,6 +31,7 @@ const QUESTIONS: [&str; 62] = [
     "Bottom regions by conversion rate", "lowest segment by orders this year", "worst channel for revenue last quarter",
     "Any anomalies in orders last month?", "unusual days for revenue in EMEA", "spikes in support tickets this quarter",
     "outliers in active users since August", "anomalous churn rate days in Q3 2026", "Were there any anomalies in sales yesterday?", "revenue in Q4",
+    "Compare revenue in EMEA and NA last month",
 ];
 
 async fn seeded(pool: &PgPool) {
@@ -58,6 +59,14 @@ fn conditions(p: &Parsed) -> String {
 /// The number the answer should hold, by the metric's rule, straight from `io_kpi_daily`.
 async fn expected(pool: &PgPool, org: uuid::Uuid, p: &Parsed) -> Option<f64> {
     let metric = p.metrics.first()?;
+    // One metric in two slices: the answer's number is the first slice's.
+    let mut p = p.clone();
+    if p.intent == Intent::Compare && p.metrics.len() == 1 {
+        if let Some((d, values)) = insightops::ask::service::compared_slices(&p) {
+            *p.filter.values_mut(d) = values[..1].to_vec();
+        }
+    }
+    let p = &p;
     let rule: String = sqlx::query_scalar("SELECT aggregation FROM io_metric WHERE org_id = $1 AND key = $2").bind(org).bind(metric).fetch_one(pool).await.ok()?;
     let base = format!("FROM io_kpi_daily WHERE org_id = '{org}' AND metric_key = '{metric}' AND {}", conditions(p));
     let by_day = |day_value: &str| format!("SELECT kpi_date, {day_value} AS v {base} GROUP BY kpi_date");
