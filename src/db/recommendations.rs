@@ -326,3 +326,9 @@ pub async fn anomaly_findings(pool: &PgPool, org_id: Uuid, from: chrono::NaiveDa
         })
         .collect()
 }
+
+/// How many findings the org has and when one last changed (a decision, a re-raise): a cached
+/// narrative of the org is stale when either differs.
+pub async fn change_stamp(pool: &PgPool, org_id: Uuid) -> Result<(i64, Option<String>), sqlx::Error> {
+    sqlx::query_as("SELECT count(*), max(updated_at)::text FROM io_recommendation WHERE org_id = $1").bind(org_id).fetch_one(pool).await
+}

@@ -44,7 +44,7 @@ pub async fn get_narrative(audience: String, grain: String, period: String, curr
             let query = super::ExecQuery::parse(Some(&grain), Some(&period))?;
             let state = AppState::current()?;
             let scope = Scope::new(&principal, &state.config.access);
-            super::narrative::view(&state.pool, &state.config, &scope, audience, &query, current).await
+            super::narrative::view(&state.pool, &state.config, Some(&state.exec_cache), &scope, (audience, &query), current).await
         }
         .await,
     )

@@ -1,5 +1,7 @@
 //! A short-lived cache of board summaries: every board member of an org opens the same page, and
-//! its numbers change only when data is loaded, so one build serves them all for a minute.
+//! its numbers change only when data is loaded, so one build serves them all for a minute. The
+//! narratives' facts (which also hold the period's decisions and forecasts) are kept the same way,
+//! keyed by the data and the decisions they were built from.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,9 +27,15 @@ type Entry = (Instant, NaiveDate, i64, ExecSummary);
 /// Most summaries held; the oldest is dropped to make room.
 pub const MAX_ENTRIES: usize = 256;
 
+/// What a narrative's facts were built from: the last day and version of the data, and the
+/// org's findings (how many, and when one last changed: a decision changes a fact).
+pub type FactsStamp = (Option<NaiveDate>, i64, i64, Option<String>);
+type FactsEntry = (Instant, FactsStamp, Arc<super::narrative::Gathered>);
+
 #[derive(Clone)]
 pub struct ExecCache {
     entries: Arc<Mutex<HashMap<Key, Entry>>>,
+    facts: Arc<Mutex<HashMap<Key, FactsEntry>>>,
     ttl: Duration,
 }
 
@@ -43,7 +51,25 @@ fn key(viewer: Viewer, query: &ExecQuery) -> Key {
 
 impl ExecCache {
     pub fn with_ttl(ttl: Duration) -> ExecCache {
-        ExecCache { entries: Arc::default(), ttl }
+        ExecCache { entries: Arc::default(), facts: Arc::default(), ttl }
+    }
+
+    /// The narrative facts of `viewer` and `query` if built from `stamp` within the TTL.
+    pub fn facts(&self, viewer: Viewer, query: &ExecQuery, stamp: &FactsStamp) -> Option<Arc<super::narrative::Gathered>> {
+        let entries = self.facts.lock().ok()?;
+        let (built, seen, gathered) = entries.get(&key(viewer, query))?;
+        (built.elapsed() < self.ttl && seen == stamp).then(|| gathered.clone())
+    }
+
+    pub fn put_facts(&self, viewer: Viewer, query: &ExecQuery, stamp: FactsStamp, gathered: Arc<super::narrative::Gathered>) {
+        if let Ok(mut entries) = self.facts.lock() {
+            entries.retain(|_, (built, _, _)| built.elapsed() < self.ttl);
+            while entries.len() >= MAX_ENTRIES {
+                let Some(oldest) = entries.iter().min_by_key(|(_, (built, _, _))| *built).map(|(k, _)| *k) else { break };
+                entries.remove(&oldest);
+            }
+            entries.insert(key(viewer, query), (Instant::now(), stamp, gathered));
+        }
     }
 
     /// The cached summary for `org` and `query` if it is younger than the TTL and was built from

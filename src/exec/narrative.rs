@@ -36,6 +36,7 @@ pub fn audience_role(audience: Audience) -> Role {
 }
 
 /// Today's facts of a period, as `scope` sees them.
+#[derive(Clone)]
 pub struct Gathered {
     pub summary: ExecSummary,
     pub labels: PeriodLabels,
@@ -135,6 +136,21 @@ async fn outlook(pool: &PgPool, config: &Config, scope: &Scope, summary: &ExecSu
     Ok(out)
 }
 
+/// [`gather`] through the cache: reused while the data and the org's findings are unchanged.
+async fn gather_cached(pool: &PgPool, config: &Config, cache: Option<&super::cache::ExecCache>, scope: &Scope, query: &ExecQuery) -> Result<std::sync::Arc<Gathered>, AppError> {
+    let Some(cache) = cache else { return Ok(std::sync::Arc::new(gather(pool, config, scope, query).await?)) };
+    let (as_of, version) = db::kpi::data_stamp(pool, scope.org_id).await?;
+    let (findings, changed) = db::recommendations::change_stamp(pool, scope.org_id).await?;
+    let stamp = (as_of, version, findings, changed);
+    let viewer = (scope.org_id, scope.role);
+    if let Some(hit) = cache.facts(viewer, query, &stamp) {
+        return Ok(hit);
+    }
+    let built = std::sync::Arc::new(gather(pool, config, scope, query).await?);
+    cache.put_facts(viewer, query, stamp, built.clone());
+    Ok(built)
+}
+
 /// Writes the narrative of `gathered` with the environment's writer.
 pub async fn write(config: &Config, audience: Audience, gathered: &Gathered) -> Written {
     let writer = summarizer::for_config(&config.narrative);
@@ -175,9 +191,9 @@ async fn stored_or_write(pool: &PgPool, config: &Config, org_id: uuid::Uuid, (au
 /// What `viewer` is shown of the `audience` narrative of `query`'s period: the stored text (or
 /// today's when `current` asks for it and the data changed), without the sentences citing a
 /// metric the viewer may not see, or a slice of one the viewer sees only as totals.
-pub async fn view(pool: &PgPool, config: &Config, viewer: &Scope, audience: Audience, query: &ExecQuery, current: bool) -> Result<NarrativeView, AppError> {
+pub async fn view(pool: &PgPool, config: &Config, cache: Option<&super::cache::ExecCache>, viewer: &Scope, (audience, query): (Audience, &ExecQuery), current: bool) -> Result<NarrativeView, AppError> {
     let scope = Scope { role: audience_role(audience), ..viewer.clone() };
-    let gathered = gather(pool, config, &scope, query).await?;
+    let gathered = gather_cached(pool, config, cache, &scope, query).await?;
     let (stored, _) = stored_or_write(pool, config, viewer.org_id, (audience, query), &gathered, StoredBy::FirstView).await?;
     let today = gathered.facts.all();
     let changed_since = stored.facts != today;

@@ -106,7 +106,7 @@ async fn render_board_pack(state: &AppState, identity: &Identity, query: &str) -
     let scope = Scope::new(&principal, &state.config.access);
     let summary = crate::exec::service::cached_exec_summary(&state.pool, &state.exec_cache, &scope, &exec_query).await?;
     let summary = super::service::without_personal_data(&state.pool, &state.config.profile, principal.org_id, summary).await?;
-    let narrative = crate::exec::narrative::view(&state.pool, &state.config, &scope, crate::analytics::story::Audience::Board, &exec_query, false).await?;
+    let narrative = crate::exec::narrative::view(&state.pool, &state.config, Some(&state.exec_cache), &scope, (crate::analytics::story::Audience::Board, &exec_query), false).await?;
     let narrative = super::service::narrative_without_personal_data(&state.pool, &state.config.profile, principal.org_id, narrative).await?;
     let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let name = format!("board-pack-{}-{}.pdf", super::service::slug(&summary.org_name), summary.period_start);

@@ -260,7 +260,7 @@ async fn produce(pool: &PgPool, config: &Config, org_id: Uuid, template_id: Uuid
             let board = Scope { role: Role::Board, ..scope.clone() };
             let summary = crate::exec::service::exec_summary(pool, &board, &ExecQuery::default()).await.map_err(|e| e.to_string())?;
             let summary = without_personal_data(pool, &config.profile, org_id, summary).await.map_err(|e| e.to_string())?;
-            let narrative = crate::exec::narrative::view(pool, config, &board, crate::analytics::story::Audience::Board, &ExecQuery::default(), false).await.map_err(|e| e.to_string())?;
+            let narrative = crate::exec::narrative::view(pool, config, None, &board, (crate::analytics::story::Audience::Board, &ExecQuery::default()), false).await.map_err(|e| e.to_string())?;
             let narrative = narrative_without_personal_data(pool, &config.profile, org_id, narrative).await.map_err(|e| e.to_string())?;
             let rows = summary.cards.len() as i64;
             let generated_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

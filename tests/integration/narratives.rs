@@ -42,7 +42,7 @@ async fn the_board_narrative_is_stored_once_cites_its_numbers_and_notes_a_later_
     let config = support::config("");
     let board = scope(&pool, Role::Board).await;
     let query = ExecQuery::default();
-    let first = narrative::view(&pool, &config, &board, Audience::Board, &query, false).await.expect("narrative");
+    let first = narrative::view(&pool, &config, None, &board, (Audience::Board, &query), false).await.expect("narrative");
     assert_eq!(first.period_label, "2026-10");
     assert_eq!((first.stored_by, first.changed_since, first.withheld), (Some(StoredBy::FirstView), false, 0));
     assert!((3..=6).contains(&first.paragraphs.len()), "{:#?}", first.paragraphs);
@@ -78,10 +78,10 @@ async fn the_board_narrative_is_stored_once_cites_its_numbers_and_notes_a_later_
     insightops::db::kpi::refresh_rollups(&mut conn, board.org_id).await.expect("rollups");
     insightops::db::aggregates::refresh(&mut conn, board.org_id, None).await.expect("aggregates");
     drop(conn);
-    let after = narrative::view(&pool, &config, &board, Audience::Board, &query, false).await.expect("narrative");
+    let after = narrative::view(&pool, &config, None, &board, (Audience::Board, &query), false).await.expect("narrative");
     assert_eq!((after.headline.clone(), after.paragraphs.clone()), (first.headline.clone(), first.paragraphs.clone()), "the board sees what it was shown");
     assert!(after.changed_since && !after.showing_current);
-    let today = narrative::view(&pool, &config, &board, Audience::Board, &query, true).await.expect("narrative");
+    let today = narrative::view(&pool, &config, None, &board, (Audience::Board, &query), true).await.expect("narrative");
     assert!(today.showing_current && today.written_at.is_none());
     assert_ne!(today.facts, first.facts, "today's text cites today's numbers");
     let stored_again = insightops::db::narratives::find(&pool, board.org_id, Audience::Board, query.grain, support::day("2026-10-01")).await.expect("query").expect("stored");
@@ -94,10 +94,10 @@ async fn viewers_see_only_sentences_on_metrics_they_may_see_and_the_schedule_sto
     let config = support::config("");
     let (board, manager) = (scope(&pool, Role::Board).await, scope(&pool, Role::Manager).await);
     let query = ExecQuery::default();
-    let for_managers = narrative::view(&pool, &config, &manager, Audience::Manager, &query, false).await.expect("manager narrative");
+    let for_managers = narrative::view(&pool, &config, None, &manager, (Audience::Manager, &query), false).await.expect("manager narrative");
     assert_eq!(for_managers.withheld, 0);
     assert!(for_managers.facts.iter().any(|f| f.text.contains("Marketing spend")), "managers see marketing spend");
-    let seen_by_board = narrative::view(&pool, &config, &board, Audience::Manager, &query, false).await.expect("as the board");
+    let seen_by_board = narrative::view(&pool, &config, None, &board, (Audience::Manager, &query), false).await.expect("as the board");
     assert!(seen_by_board.withheld > 0, "sentences citing marketing spend are left out");
     let shown: Vec<&str> = std::iter::once(&seen_by_board.headline).chain(seen_by_board.paragraphs.iter().flat_map(|p| p.sentences.iter())).map(|s| s.text.as_str()).collect();
     assert!(shown.iter().all(|t| !t.contains("Marketing spend")), "{shown:?}");
@@ -208,4 +208,36 @@ async fn a_model_writes_only_what_the_facts_say_and_anything_else_falls_back_to_
         assert!(written.notes.iter().any(|n| n.contains(why)), "{mode}: {:?}", written.notes);
         assert!(started.elapsed() < std::time::Duration::from_secs(4), "{mode} took {:?}", started.elapsed());
     }
+}
+
+/// A decision on a finding of the period changes its facts: a cached narrative is rebuilt, and
+/// today's text says what was decided, with the note.
+#[sqlx::test]
+async fn a_decision_on_a_finding_of_the_period_reaches_the_narrative_through_the_cache(pool: PgPool) {
+    seeded(&pool).await;
+    let config = support::config("");
+    let board = scope(&pool, Role::Board).await;
+    insightops::models::service::run_active(&pool, board.org_id, "test", &config.analytics).await.expect("models");
+    let query = ExecQuery::default();
+    let cache = insightops::exec::cache::ExecCache::default();
+    let before = narrative::view(&pool, &config, Some(&cache), &board, (Audience::Board, &query), true).await.expect("narrative");
+    let (id, version): (uuid::Uuid, i32) = sqlx::query_as(
+        "SELECT id, version FROM io_recommendation WHERE org_id = $1 AND status = 'open' AND category = 'anomaly'
+           AND (evidence->>'period_end')::date BETWEEN '2026-10-01' AND '2026-10-31'
+           AND metric_keys <@ ARRAY['revenue', 'orders', 'avg_order_value', 'conversion_rate', 'active_users', 'new_customers', 'support_tickets', 'nps']
+         ORDER BY severity DESC LIMIT 1",
+    )
+    .bind(board.org_id)
+    .fetch_one(&pool)
+    .await
+    .expect("an open finding in October on a board metric");
+    let admin = insightops::db::users::by_email(&pool, "admin@acme.example").await.expect("query").expect("admin");
+    let principal = insightops::auth::server::Principal::from(admin);
+    insightops::recommendations::service::decide(&pool, &principal, &[(id, version)], insightops::recommendations::Decision::Accept, "Supplier outage")
+        .await
+        .expect("accept");
+    let after = narrative::view(&pool, &config, Some(&cache), &board, (Audience::Board, &query), true).await.expect("narrative");
+    assert!(after.changed_since && after.showing_current, "the decision changed a fact of the period");
+    assert!(after.facts.iter().any(|f| f.text.contains("Decision: accepted (Supplier outage)")), "{:#?}", after.facts);
+    assert!(!before.facts.iter().any(|f| f.text.contains("Supplier outage")));
 }
