@@ -97,6 +97,21 @@ pub fn student_t_two_sided_tail(t: f64, nu: u32) -> f64 {
     (1.0 - inside).clamp(0.0, 1.0)
 }
 
+/// Welch's t-test of the difference of two means (unequal variances): the two-sided p-value of
+/// mean(`current`) − mean(`previous`), with Welch–Satterthwaite degrees of freedom. `None` with
+/// fewer than two values on a side or no spread at all.
+pub fn welch_p_value(current: &[f64], previous: &[f64]) -> Option<f64> {
+    let (a, b) = (finite(current), finite(previous));
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let (va, vb) = (std_dev(&a)?.powi(2) / na, std_dev(&b)?.powi(2) / nb);
+    if va + vb <= 0.0 {
+        return None;
+    }
+    let t = (mean(&a)? - mean(&b)?) / (va + vb).sqrt();
+    let df = (va + vb).powi(2) / (va.powi(2) / (na - 1.0) + vb.powi(2) / (nb - 1.0));
+    Some(student_t_two_sided_tail(t, df.round().clamp(1.0, 10_000.0) as u32))
+}
+
 /// The `t` > 0 with `tail(t)` = `p`, for a tail probability that falls as `t` grows; by bisection.
 pub fn invert_tail(tail: impl Fn(f64) -> f64, p: f64) -> f64 {
     let (mut low, mut high) = (0.0, 1.0);
@@ -113,6 +128,22 @@ pub fn invert_tail(tail: impl Fn(f64) -> f64, p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn welch_tells_a_real_shift_from_noise() {
+        // Means 10 and 12, each side's variance 10/9 over 10 days: t = 2 / sqrt(2 · (10/9) / 10)
+        // = 4.24, and equal sides give df = 2 · (10 − 1) = 18.
+        let previous = [9.0, 11.0, 9.0, 11.0, 9.0, 11.0, 9.0, 11.0, 9.0, 11.0];
+        let current: Vec<f64> = previous.iter().map(|x| x + 2.0).collect();
+        let p = welch_p_value(&current, &previous).expect("spread on both sides");
+        let t = 2.0 / (2.0 * (10.0 / 9.0) / 10.0f64).sqrt();
+        assert!((p - student_t_two_sided_tail(t, 18)).abs() < 1e-12, "{p}");
+        assert!(p < 0.001);
+        let shifted: Vec<f64> = previous.iter().map(|x| x + 0.1).collect();
+        assert!(welch_p_value(&shifted, &previous).expect("p") > 0.5, "a shift far inside the noise");
+        assert_eq!(welch_p_value(&[1.0], &previous), None);
+        assert_eq!(welch_p_value(&[2.0, 2.0], &[2.0, 2.0]), None);
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -165,8 +165,15 @@ async fn compose(pool: &PgPool, config: &Config, scope: &Scope, question: &str, 
         Intent::Top | Intent::Bottom => rank(pool, scope, &d, parsed, &mut answer).await?,
         Intent::Anomalies => anomalies(&d, parsed, &mut answer),
     }
-    rate(&d, parsed, &mut answer);
+    let previous = if matches!(parsed.intent, Intent::Change | Intent::Why) { previous_days(pool, config, scope, &d, parsed).await? } else { Vec::new() };
+    rate(&d, parsed, &previous, &mut answer);
     Ok(answer)
+}
+
+/// The daily values of the range before the asked one (same length), for the significance test.
+async fn previous_days(pool: &PgPool, config: &Config, scope: &Scope, d: &DashboardData, parsed: &Parsed) -> Result<Vec<f64>, AppError> {
+    let before = Parsed { period: super::ResolvedPeriod { start: d.previous_start, end: d.previous_end, label: String::new() }, ..parsed.clone() };
+    Ok(view(pool, config, scope, &d.metric.key, &before).await?.daily.iter().map(|p| p.value).collect())
 }
 
 /// The change and its main driver across the four dimensions (additive metrics only).
@@ -317,8 +324,9 @@ fn anomalies(d: &DashboardData, parsed: &Parsed, answer: &mut Answer) {
 }
 
 /// Confidence: the share of the question understood, lowered when the data has gaps or a change
-/// is too small to tell from noise; each reason said.
-fn rate(d: &DashboardData, parsed: &Parsed, answer: &mut Answer) {
+/// cannot be told from the days' own noise (Welch's t-test of the asked range's daily values
+/// against the range before, p above 0.05); each reason said.
+fn rate(d: &DashboardData, parsed: &Parsed, previous: &[f64], answer: &mut Answer) {
     let mut confidence = parsed.understood;
     answer.reasons.push(match parsed.unknown.as_slice() {
         [] => "every word of the question was understood".to_string(),
@@ -332,9 +340,17 @@ fn rate(d: &DashboardData, parsed: &Parsed, answer: &mut Answer) {
         answer.reasons.push(format!("{present} of {expected} days have data"));
     }
     if matches!(parsed.intent, Intent::Change | Intent::Why) {
-        if let Some(r) = d.total.relative.filter(|r| r.abs() < 0.01) {
-            confidence *= 0.6;
-            answer.reasons.push(format!("the change ({}) is under 1%: it may be noise", format_relative(Some(r))));
+        let current: Vec<f64> = d.daily.iter().map(|p| p.value).collect();
+        match crate::analytics::stats::welch_p_value(&current, previous) {
+            Some(p) if p <= 0.05 => answer.reasons.push(format!("the change is significant: p = {p:.3} (Welch's t-test on the daily values)")),
+            Some(p) => {
+                confidence *= 0.6;
+                answer.reasons.push(format!("the change may be noise: p = {p:.2} (Welch's t-test on the daily values)"));
+            }
+            None => {
+                confidence *= 0.6;
+                answer.reasons.push("too few days to tell the change from noise".into());
+            }
         }
     }
     answer.confidence = (confidence * 100.0).round() / 100.0;

@@ -112,6 +112,9 @@ async fn the_question_set_is_answered_with_the_numbers_sql_gives(pool: PgPool) {
             wrong.push(format!("{q}: {:?} value {:?}, sentences {:?}", answer.parsed.as_ref().map(|p| (p.intent, &p.metrics)), answer.value, answer.sentences));
         }
         assert!(!answer.sentences.is_empty(), "{q}: an answer always says something");
+        if answer.parsed.as_ref().is_some_and(|p| matches!(p.intent, Intent::Change | Intent::Why)) {
+            assert!(answer.reasons.iter().any(|r| r.contains("Welch") || r.contains("too few days")), "{q}: {:?}", answer.reasons);
+        }
     }
     let share = 1.0 - wrong.len() as f64 / QUESTIONS.len() as f64;
     println!("question set: {} of {} answered correctly ({:.1}%); wrong: {wrong:#?}", QUESTIONS.len() - wrong.len(), QUESTIONS.len(), share * 100.0);

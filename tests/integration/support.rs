@@ -57,7 +57,20 @@ pub async fn insert_kpi(pool: &PgPool, org: Uuid, key: &str, date: NaiveDate, re
 pub fn router(pool: PgPool) -> axum::Router {
     let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x")];
     let config = insightops::config::Config::from_toml_str("", "test", &env).expect("config");
-    insightops::server::router(std::sync::Arc::new(config), pool)
+    insightops::server::router(std::sync::Arc::new(config), app_pool(&pool))
+}
+
+/// The app's own pool on the test's database. A `#[sqlx::test]` pool borrows each connection's
+/// permit from one master pool that every test running at that moment shares; a page that runs
+/// several server functions at once (the board page: summary, narrative, account) could wait
+/// out the test's timeout for permits other tests' idle connections still held (the full suite
+/// hung on `/exec` so, never a test alone; sqlx's own diagnosis of its test pools). A pool of its
+/// own opens real connections instead, closed when the router is dropped.
+pub fn app_pool(pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .idle_timeout(Some(std::time::Duration::from_secs(2)))
+        .connect_lazy_with((*pool.connect_options()).clone())
 }
 
 /// Adds a user with a password to `org` and returns (id, email, password).
@@ -179,7 +192,7 @@ pub async fn refresh_rollups(pool: &PgPool, org: Uuid) {
 pub fn router_with(pool: PgPool, toml: &str) -> axum::Router {
     let env = [("DATABASE_URL", "postgres://unused@127.0.0.1:1/x")];
     let config = insightops::config::Config::from_toml_str(toml, "test", &env).expect("config");
-    insightops::server::router(std::sync::Arc::new(config), pool)
+    insightops::server::router(std::sync::Arc::new(config), app_pool(&pool))
 }
 
 impl Client {
