@@ -164,7 +164,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     let config = Arc::new(Config::load(&cli.config, &ProcessEnv).map_err(|e| e.to_string())?);
     let telemetry = insightops::ops::logging::init(&config.ops);
     let result = dispatch(cli.command, config).await;
-    telemetry.shutdown();
+    // The last batch is sent by a task on this runtime: shut down off it, not blocking a worker.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     result
 }
 

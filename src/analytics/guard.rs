@@ -52,10 +52,12 @@ pub fn numbers(text: &str) -> Vec<String> {
     let mut i = 0;
     while i < chars.len() {
         if chars[i].is_alphabetic() {
-            // A word, or an id such as "f12" or "Q3": its digits are not numbers.
-            while i < chars.len() && chars[i].is_alphanumeric() {
-                i += 1;
-            }
+            // An id such as "f12" or "Q3" (one letter, then digits) holds no number; any other
+            // word's digits ("USD420000") are read as numbers.
+            let word_end = (i..chars.len()).find(|&j| !chars[j].is_alphanumeric()).unwrap_or(chars.len());
+            let letters = (i..word_end).take_while(|&j| chars[j].is_alphabetic()).count();
+            let is_id = letters == 1 && word_end > i + 1 && (i + 1..word_end).all(|j| chars[j].is_ascii_digit());
+            i = if is_id { word_end } else { i + letters };
             continue;
         }
         if !chars[i].is_ascii_digit() {
@@ -155,6 +157,7 @@ mod tests {
     fn numbers_are_read_as_written() {
         assert_eq!(numbers("Revenue was $2.52M, down 15.0% on 2026-09 (1,250 orders; 04 days)."), vec!["2.52M", "15.0%", "2026", "9", "1250", "4"]);
         assert_eq!(numbers("f12 and Q3 are ids, 120 km is not 120k"), vec!["120", "120k"]);
+        assert_eq!(numbers("Marketing spend was USD420000."), vec!["420000"]);
         assert_eq!(numbers("-$140.00 of the -$150.00 change (93%)."), vec!["140.00", "150.00", "93%"]);
         assert_eq!(numbers("0 improved. 3.5.7"), vec!["0", "3.5", "7"]);
     }

@@ -269,7 +269,7 @@ fn headline(labels: &PeriodLabels, facts: &StoryFacts) -> Sentence {
     };
     let mut cites = vec![top.id.clone()];
     let mut text = match (relative, assessment) {
-        (Some(r), ChangeAssessment::Unchanged) => format!("{}: {} unchanged ({}) on {}", labels.current, metric.label, format_relative(Some(*r)), labels.previous),
+        (Some(_), ChangeAssessment::Unchanged) => format!("{}: {} unchanged on {}", labels.current, metric.label, labels.previous),
         (Some(r), _) => {
             let word = if *r >= 0.0 { "up" } else { "down" };
             format!("{}: {} {word} {} on {}", labels.current, metric.label, percent(r.abs()), labels.previous)

@@ -33,35 +33,40 @@ pub fn AskBox(#[prop(into)] value: Signal<String>) -> impl IntoView {
 pub fn AskPage() -> impl IntoView {
     let params = use_query_map();
     let question = Memo::new(move |_| params.read().get("q").unwrap_or_default());
+    // The answer and the history it joins, in one resource (so the history always holds it);
+    // after a "was this useful" the history alone is read again.
     let answer = Resource::new(
         move || question.get(),
         |q| async move {
-            if q.trim().is_empty() {
-                Ok(None)
-            } else {
-                ask_question(q).await.map(Some)
-            }
+            let answer = if q.trim().is_empty() { None } else { Some(ask_question(q).await?) };
+            Ok::<_, crate::error::AppError>((answer, ask_history().await?))
         },
     );
     let feedback = ServerAction::<AskFeedback>::new();
-    // After the answer (which adds to the history) and after each feedback.
-    let answered = move || answer.get().map(|a| a.ok().flatten().and_then(|a| a.insight_id));
-    let history = Resource::new(move || (answered(), feedback.version().get()), |_| ask_history());
+    let after_feedback = Resource::new(move || feedback.version().get(), |version| async move {
+        if version == 0 { Ok(None) } else { ask_history().await.map(Some) }
+    });
+    let history = move || match (after_feedback.get(), answer.get()) {
+        (Some(Ok(Some(items))), _) => Some(Ok(items)),
+        (_, Some(Ok((_, items)))) => Some(Ok(items)),
+        (_, Some(Err(error))) | (Some(Err(error)), _) => Some(Err(error)),
+        _ => None,
+    };
     view! {
         <Title text="Ask · InsightOps"/>
         <section class="page-head"><h1>"Ask a question"</h1></section>
         <AskBox value=question/>
         <Transition fallback=|| view! { <p class="loading" role="status">"Working it out…"</p> }>
             {move || answer.get().map(|result| match result {
-                Ok(Some(a)) => view! { <AnswerView answer=a feedback/> }.into_any(),
-                Ok(None) => view! { <p class="hint">"Ask about a metric, a period and a slice: \"What was revenue last week?\", \"Top regions by orders this quarter\"."</p> }.into_any(),
+                Ok((Some(a), _)) => view! { <AnswerView answer=a feedback/> }.into_any(),
+                Ok((None, _)) => view! { <p class="hint">"Ask about a metric, a period and a slice: \"What was revenue last week?\", \"Top regions by orders this quarter\"."</p> }.into_any(),
                 Err(error) => view! { <ErrorPanel error/> }.into_any(),
             })}
         </Transition>
         <section class="widget" aria-labelledby="history-title">
             <h2 id="history-title">"Your questions"</h2>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
-                {move || history.get().map(|result| match result {
+                {move || history().map(|result| match result {
                     Ok(items) => view! { <History items/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 })}

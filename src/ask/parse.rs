@@ -72,6 +72,13 @@ pub fn parse(question: &str, catalogue: &Catalogue<'_>, as_of: NaiveDate) -> Res
     let unknown: Vec<String> = content.iter().filter(|&&i| !used[i]).map(|&i| words[i].clone()).collect();
     let understood = if content.is_empty() { 1.0 } else { 1.0 - unknown.len() as f64 / content.len() as f64 };
     let period = period.unwrap_or_else(|| days_ending(as_of, 30, "the last 30 days"));
+    if period.start > period.end {
+        return Err(format!("{} has not begun yet: the data runs to {as_of}", period.label));
+    }
+    let max = crate::dashboard::MAX_RANGE_DAYS;
+    if (period.end - period.start).num_days() + 1 > max {
+        return Err(format!("{} is longer than {max} days, the longest range a question covers", period.label));
+    }
     Ok(Parsed { intent, metrics, period, filter, dimension, understood, unknown })
 }
 
@@ -91,6 +98,9 @@ fn find_metrics(words: &[String], used: &mut [bool], catalogue: &Catalogue<'_>) 
     let mut found: Vec<(usize, String)> = Vec::new();
     for (name, key) in &names {
         let n = name.len();
+        if n == 0 {
+            continue;
+        }
         for start in 0..words.len().saturating_sub(n - 1) {
             let matches = (0..n).all(|j| !used[start + j] && singular(&words[start + j]) == singular(&name[j]));
             if matches {
@@ -158,11 +168,12 @@ fn find_period(words: &[String], used: &mut [bool], as_of: NaiveDate) -> Option<
         };
         let found = match word {
             "yesterday" | "today" => Some((days_ending(as_of, 1, &format!("{word} ({as_of})")), vec![i])),
-            "last" | "previous" | "past" if next.and_then(|n| n.parse::<i64>().ok()).is_some() && matches!(at(i + 2), Some("days" | "day")) => {
+            "last" | "previous" | "past" if next.and_then(|n| n.parse::<i64>().ok()).is_some() && matches!(at(i + 2), Some("days" | "day" | "weeks" | "week")) => {
                 let n = next.and_then(|n| n.parse::<i64>().ok()).unwrap_or(30).clamp(1, 3660);
-                Some((days_ending(as_of, n, &format!("the last {n} days")), vec![i, i + 1, i + 2]))
+                let (days, unit) = if matches!(at(i + 2), Some("weeks" | "week")) { (n * 7, "weeks") } else { (n, "days") };
+                Some((days_ending(as_of, days, &format!("the last {n} {unit}")), vec![i, i + 1, i + 2]))
             }
-            "last" | "previous" if grain(next).is_some() => grain(next).map(|g| {
+            "last" | "previous" | "past" if grain(next).is_some() => grain(next).map(|g| {
                 let containing = period_containing(as_of, g);
                 let p = if containing.end == as_of { containing } else { previous_period(&containing, g) };
                 (ResolvedPeriod { start: p.start, end: p.end, label: format!("last {} ({})", next.unwrap_or(""), p.label) }, vec![i, i + 1])
@@ -171,8 +182,8 @@ fn find_period(words: &[String], used: &mut [bool], as_of: NaiveDate) -> Option<
                 let p = period_containing(as_of, g);
                 (ResolvedPeriod { start: p.start, end: as_of, label: format!("this {} so far ({})", next.unwrap_or(""), p.label) }, vec![i, i + 1])
             }),
-            "q1" | "q2" | "q3" | "q4" => Some(quarter(word, next, as_of, i)),
-            _ => month(word, i > 0 && words[i - 1] == "since", next, as_of).map(|p| (p, vec![i])),
+            "q1" | "q2" | "q3" | "q4" => Some(quarter(word, i > 0 && words[i - 1] == "since", next, as_of, i)),
+            _ => month(word, i > 0 && words[i - 1] == "since", next, as_of).map(|(p, with_year)| (p, if with_year { vec![i, i + 1] } else { vec![i] })),
         };
         if let Some((period, at)) = found {
             mark(used, &at);
@@ -182,8 +193,8 @@ fn find_period(words: &[String], used: &mut [bool], as_of: NaiveDate) -> Option<
     None
 }
 
-/// "Q3" (the latest Q3 that has begun) or "Q3 2025".
-fn quarter(word: &str, next: Option<&str>, as_of: NaiveDate, i: usize) -> (ResolvedPeriod, Vec<usize>) {
+/// "Q3" (the latest Q3 that has begun) or "Q3 2025"; after "since", from its first day to `as_of`.
+fn quarter(word: &str, since: bool, next: Option<&str>, as_of: NaiveDate, i: usize) -> (ResolvedPeriod, Vec<usize>) {
     let q: u32 = word[1..].parse().unwrap_or(1);
     let named_year = next.and_then(|n| n.parse::<i32>().ok()).filter(|y| (1900..=2200).contains(y));
     let start_in = |year: i32| NaiveDate::from_ymd_opt(year, (q - 1) * 3 + 1, 1);
@@ -191,21 +202,24 @@ fn quarter(word: &str, next: Option<&str>, as_of: NaiveDate, i: usize) -> (Resol
     let start = start_in(year).unwrap_or(as_of);
     let p = period_containing(start, Granularity::Quarter);
     let at = if named_year.is_some() { vec![i, i + 1] } else { vec![i] };
+    if since {
+        return (ResolvedPeriod { start: p.start, end: as_of, label: format!("since {}", p.label) }, at);
+    }
     (ResolvedPeriod { start: p.start, end: p.end.min(as_of), label: p.label }, at)
 }
 
 /// "March" (that month, the latest one that has begun) or, after "since", March 1st to `as_of`.
-fn month(word: &str, since: bool, next: Option<&str>, as_of: NaiveDate) -> Option<ResolvedPeriod> {
+fn month(word: &str, since: bool, next: Option<&str>, as_of: NaiveDate) -> Option<(ResolvedPeriod, bool)> {
     let m = MONTHS.iter().position(|name| *name == word || (word.len() >= 3 && word.len() < name.len() && name.starts_with(word)))? as u32 + 1;
     let named_year = next.and_then(|n| n.parse::<i32>().ok()).filter(|y| (1900..=2200).contains(y));
     let first = |year: i32| NaiveDate::from_ymd_opt(year, m, 1);
     let year = named_year.unwrap_or(if first(as_of.year()).is_some_and(|d| d <= as_of) { as_of.year() } else { as_of.year() - 1 });
     let start = first(year)?;
     if since {
-        return Some(ResolvedPeriod { start, end: as_of, label: format!("since {}", start.format("%B %Y")) });
+        return Some((ResolvedPeriod { start, end: as_of, label: format!("since {}", start.format("%B %Y")) }, named_year.is_some()));
     }
     let p = period_containing(start, Granularity::Month);
-    Some(ResolvedPeriod { start: p.start, end: p.end.min(as_of), label: start.format("%B %Y").to_string() })
+    Some((ResolvedPeriod { start: p.start, end: p.end.min(as_of), label: start.format("%B %Y").to_string() }, named_year.is_some()))
 }
 
 /// What is asked, and for top/bottom/why the dimension to split by.
@@ -391,6 +405,22 @@ mod tests {
         assert_eq!(partly.unknown, vec!["blorp"]);
         // Content words: revenue, blorp, week; one of three is not understood.
         assert!((partly.understood - 2.0 / 3.0).abs() < 1e-9, "{}", partly.understood);
+    }
+
+    #[test]
+    fn periods_that_have_not_begun_or_run_too_long_are_refused_and_since_reaches_today() {
+        let (metrics, dims) = catalogue();
+        let cat = Catalogue { metrics: &metrics, dimension_values: &dims };
+        assert!(parse("revenue in Q1 2027", &cat, day(AS_OF)).is_err_and(|e| e.contains("has not begun")));
+        assert!(parse("revenue since January 1900", &cat, day(AS_OF)).is_err_and(|e| e.contains("longer than")));
+        let since = parse("orders since Q2", &cat, day(AS_OF)).expect("read");
+        assert_eq!((since.period.start, since.period.end), (day("2026-04-01"), day(AS_OF)));
+        let past = parse("orders past quarter", &cat, day(AS_OF)).expect("read");
+        assert_eq!((past.period.start, past.period.end), (day("2026-07-01"), day("2026-09-30")));
+        let weeks = parse("orders in the last 3 weeks", &cat, day(AS_OF)).expect("read");
+        assert_eq!((weeks.period.start, weeks.period.end), (day("2026-10-26"), day(AS_OF)));
+        let named = parse("revenue in March 2025", &cat, day(AS_OF)).expect("read");
+        assert_eq!((named.period.start, named.understood), (day("2025-03-01"), 1.0));
     }
 
     proptest::proptest! {

@@ -31,6 +31,9 @@ pub async fn ask(pool: &PgPool, config: &Config, scope: &Scope, user_id: Uuid, q
     if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
         return Err(AppError::BadRequest(format!("a question has 1 to {MAX_QUESTION_CHARS} characters")));
     }
+    if question.chars().any(char::is_control) {
+        return Err(AppError::BadRequest("a question is one line of text, without control characters".into()));
+    }
     let mut answer = answer(pool, config, scope, question).await?;
     let headline = answer.sentences.first().cloned().unwrap_or_default();
     let response = serde_json::to_value(&answer).map_err(|e| AppError::Internal(format!("encoding an answer: {e}")))?;
@@ -182,6 +185,9 @@ async fn why(pool: &PgPool, scope: &Scope, d: &DashboardData, parsed: &Parsed, a
     if d.metric.aggregation != Aggregation::Sum || d.anonymised {
         answer.sentences.push(format!("{} is not a sum, so its change is not split into parts.", d.metric.label));
         return Ok(());
+    }
+    if !parsed.filter.is_empty() {
+        answer.reasons.push("the split into parts covers the whole org: the question's slices are not applied to it".into());
     }
     let mut breakdowns = Vec::new();
     for dim in Dimension::ALL {

@@ -194,17 +194,27 @@ async fn stored_or_write(pool: &PgPool, config: &Config, org_id: uuid::Uuid, (au
 pub async fn view(pool: &PgPool, config: &Config, cache: Option<&super::cache::ExecCache>, viewer: &Scope, (audience, query): (Audience, &ExecQuery), current: bool) -> Result<NarrativeView, AppError> {
     let scope = Scope { role: audience_role(audience), ..viewer.clone() };
     let gathered = gather_cached(pool, config, cache, &scope, query).await?;
-    let (stored, _) = stored_or_write(pool, config, viewer.org_id, (audience, query), &gathered, StoredBy::FirstView).await?;
-    let today = gathered.facts.all();
-    let changed_since = stored.facts != today;
     let access = viewer.access_map(pool).await?;
     let visible = |f: &CitedFact| match access.access(&f.fact.metric().key) {
         MetricAccess::Full => true,
         MetricAccess::TotalsOnly => !f.names_slice,
         MetricAccess::Hidden => false,
     };
+    let today = gathered.facts.all();
     let period_label = gathered.summary.period_label.clone();
-    let mut view = if current && changed_since {
+    // A period without data (not loaded yet, or long before it) is written but never stored, so
+    // it cannot keep its empty text once the data arrives.
+    if gathered.summary.cards.iter().all(|c| c.vs_previous.current.is_none()) {
+        let mut view = render(&compose(&gathered.labels, &gathered.facts), &today, visible, (Author::Deterministic, None), None);
+        (view.audience, view.period_label) = (audience, period_label);
+        return Ok(view);
+    }
+    let (stored, _) = stored_or_write(pool, config, viewer.org_id, (audience, query), &gathered, StoredBy::FirstView).await?;
+    let changed_since = stored.facts != today;
+    // A model's words are checked against facts, not against what this viewer may see: a viewer
+    // for whom any of its facts is withheld reads the deterministic text instead.
+    let model_text_withheld = stored.author == Author::Llm && stored.facts.iter().any(|f| !visible(f));
+    let mut view = if (current && changed_since) || model_text_withheld {
         let narrative = compose(&gathered.labels, &gathered.facts);
         render(&narrative, &today, visible, (Author::Deterministic, None), None)
     } else {
@@ -214,7 +224,7 @@ pub async fn view(pool: &PgPool, config: &Config, cache: Option<&super::cache::E
     view.audience = audience;
     view.period_label = period_label;
     view.changed_since = changed_since;
-    view.showing_current = current && changed_since;
+    view.showing_current = (current && changed_since) || model_text_withheld;
     Ok(view)
 }
 
@@ -288,6 +298,9 @@ pub async fn store_closed_periods(pool: &PgPool, config: &Config) -> Result<serd
                     Err(AppError::NotFound(_)) => continue,
                     Err(other) => return Err(other),
                 };
+                if gathered.summary.cards.iter().all(|c| c.vs_previous.current.is_none()) {
+                    continue;
+                }
                 if stored_or_write(pool, config, org.id, (audience, &query), &gathered, StoredBy::Scheduled).await?.1 {
                     stored += 1;
                 }

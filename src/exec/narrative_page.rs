@@ -9,8 +9,8 @@ use super::NarrativeView;
 use crate::analytics::story::{Author, StoredBy};
 use crate::ui::ErrorPanel;
 
-/// Loads and shows the narrative of `audience` for the URL's `grain` and `period`. `toggle` is the
-/// page's own URL without `narrative=`, to switch between the stored text and today's.
+/// Loads and shows the narrative of `audience` for `grain` and `period` (the dashboard's; the
+/// board page loads its narrative with its summary).
 #[component]
 pub fn Narrative(audience: &'static str, grain: Signal<String>, period: Signal<String>, current: Signal<bool>, toggle: Option<Signal<String>>) -> impl IntoView {
     let narrative = Resource::new(
@@ -39,8 +39,9 @@ fn byline(view: &NarrativeView) -> String {
     }
 }
 
+/// The narrative as loaded; `toggle` is the page's own URL without `narrative=`.
 #[component]
-fn NarrativePanel(view: NarrativeView, toggle: Option<String>) -> impl IntoView {
+pub fn NarrativePanel(view: NarrativeView, toggle: Option<String>) -> impl IntoView {
     let byline = byline(&view);
     let sep = |href: &str| if href.contains('?') { '&' } else { '?' };
     let changed = match (&toggle, view.changed_since, view.showing_current) {

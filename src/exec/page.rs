@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::api::get_exec_summary;
+use super::api::{get_exec_summary, get_narrative};
 use super::{ExecCard, ExecQuery, ExecSummary, LinkedFact};
 use crate::analytics::delta::{ChangeAssessment, Delta};
 use crate::charts::options::sparkline;
@@ -19,20 +19,24 @@ pub fn ExecPage() -> impl IntoView {
     let params = use_query_map();
     let choice = Memo::new(move |_| {
         let p = params.read();
-        (p.get("grain").unwrap_or_default(), p.get("period").unwrap_or_default())
+        (p.get("grain").unwrap_or_default(), p.get("period").unwrap_or_default(), p.get("narrative").as_deref() == Some("current"))
     });
+    // One resource for the summary and its narrative: a resource nested in another's rendering
+    // is what the server-side render must otherwise wait for twice.
     let summary = Resource::new(
         move || choice.get(),
-        |(grain, period)| async move {
+        |(grain, period, current)| async move {
             ExecQuery::parse(Some(&grain), Some(&period))?;
-            get_exec_summary(grain, period).await
+            let summary = get_exec_summary(grain.clone(), period.clone()).await?;
+            let narrative = get_narrative("board".to_string(), grain, period, current).await;
+            Ok::<_, crate::error::AppError>((summary, narrative))
         },
     );
     view! {
         <Title text="Board summary · InsightOps"/>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || summary.get().map(|result| match result {
-                Ok(data) => view! { <ExecBody data/> }.into_any(),
+                Ok((data, narrative)) => view! { <ExecBody data narrative/> }.into_any(),
                 Err(error) => view! {
                     <h1>"Board summary"</h1>
                     <ErrorPanel error/>
@@ -44,7 +48,7 @@ pub fn ExecPage() -> impl IntoView {
 }
 
 #[component]
-fn ExecBody(data: ExecSummary) -> impl IntoView {
+fn ExecBody(data: ExecSummary, narrative: Result<super::NarrativeView, crate::error::AppError>) -> impl IntoView {
     let grain = data.query.grain;
     let period_options = data
         .choices
@@ -64,7 +68,10 @@ fn ExecBody(data: ExecSummary) -> impl IntoView {
             <a class="button-link no-print" href=format!("/export/board.pdf?grain={}&period={}", ExecQuery::grain_token(grain), data.period_start)
                 download="" rel="external" data-testid="board-pack">"Download PDF board pack"</a>
         </section>
-        <NarrativeOfPeriod/>
+        {match narrative {
+            Ok(view) => view! { <super::narrative_page::NarrativePanel view toggle=Some(data.query.href())/> }.into_any(),
+            Err(error) => view! { <section class="widget narrative"><ErrorPanel error/></section> }.into_any(),
+        }}
         <Form method="GET" action="/exec">
             <fieldset class="filters no-print">
                 <legend class="visually-hidden">"Period"</legend>
@@ -102,20 +109,6 @@ fn ExecBody(data: ExecSummary) -> impl IntoView {
             </section>
         </div>
     }
-}
-
-/// The board narrative of the URL's period; `narrative=current` shows today's text.
-#[component]
-fn NarrativeOfPeriod() -> impl IntoView {
-    let params = use_query_map();
-    let read = move |key: &'static str| Signal::derive(move || params.read().get(key).unwrap_or_default());
-    let (grain, period) = (read("grain"), read("period"));
-    let current = Signal::derive(move || params.read().get("narrative").as_deref() == Some("current"));
-    let toggle = Signal::derive(move || {
-        let q = ExecQuery::parse(Some(&grain.get()), Some(&period.get())).unwrap_or_default();
-        q.href()
-    });
-    view! { <super::narrative_page::Narrative audience="board" grain period current toggle=Some(toggle)/> }
 }
 
 #[component]

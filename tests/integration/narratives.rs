@@ -165,7 +165,10 @@ fn model_reply(input: &serde_json::Value, mode: &str) -> serde_json::Value {
         };
         serde_json::json!({ "text": text, "facts": [f["id"]] })
     };
-    let sentences: Vec<serde_json::Value> = facts.iter().enumerate().map(|(i, f)| sentence(i, f)).collect();
+    let mut sentences: Vec<serde_json::Value> = facts.iter().enumerate().map(|(i, f)| sentence(i, f)).collect();
+    if mode == "uncited" {
+        sentences.push(serde_json::json!({ "text": "Marketing spend was USD420000 in 2026-10.", "facts": [] }));
+    }
     let headline = match mode {
         "invented" => serde_json::json!({ "text": "Revenue up 37.5%.", "facts": [facts.first().map(|f| f["id"].clone())] }),
         _ => serde_json::json!({ "text": "2026-10: the month in brief.", "facts": [] }),
@@ -195,6 +198,11 @@ async fn a_model_writes_only_what_the_facts_say_and_anything_else_falls_back_to_
     assert_eq!((auth.as_str(), request["model"].as_str()), ("Bearer sk-test-key", Some("stub-7b")));
     let sent = request["messages"][1]["content"].as_str().expect("user message");
     assert!(sent.contains("\"audience\":\"board\"") && !sent.contains("Marketing spend"), "the model gets only the board's facts");
+
+    let uncited = narrative::write(&llm_config(&base, "uncited", 5), Audience::Board, &gathered).await;
+    assert_eq!(uncited.author, Author::Llm);
+    assert!(!uncited.narrative.plain_text().contains("USD420000"), "a number citing no fact is dropped");
+    assert!(uncited.notes.iter().any(|n| n.contains("NoCitation")), "{:?}", uncited.notes);
 
     let one_invented = narrative::write(&llm_config(&base, "one-invented", 5), Audience::Board, &gathered).await;
     assert_eq!(one_invented.author, Author::Llm);
