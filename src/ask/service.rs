@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::parse::{parse, Catalogue};
 use super::{Answer, AnswerFact, HistoryItem, Intent, Parsed};
-use crate::analytics::delta::ChangeAssessment;
 use crate::analytics::drivers::{decompose, main_driver, SliceTotals};
 use crate::analytics::Aggregation;
 use crate::auth::server::Scope;
@@ -18,7 +17,7 @@ use crate::db;
 use crate::db::metrics::MetricKind;
 use crate::domain::Dimension;
 use crate::error::AppError;
-use crate::format::{format_relative, format_value};
+use crate::format::format_value;
 
 /// Longest question taken.
 pub const MAX_QUESTION_CHARS: usize = 300;
@@ -124,30 +123,19 @@ fn slice_words(parsed: &Parsed) -> String {
     if values.is_empty() { String::new() } else { format!(" in {}", values.join(" / ")) }
 }
 
-/// "Revenue was $1.20M in last week (2026-11-09 to 2026-11-15) in EMEA, up 4.5% on the 7 days before (good)."
+/// "Revenue was $1.20M in last week (2026-11-09 to 2026-11-15) in EMEA", then with the change
+/// the analytics module's own wording: ", up 4.5% on the 7 days before (good)."
 fn value_sentence(d: &DashboardData, parsed: &Parsed, with_change: bool) -> String {
     let (label, unit) = (&d.metric.label, &d.metric.unit);
-    let Some(value) = d.total.current else {
-        return format!("{label} has no data in {}{}.", parsed.period.label, slice_words(parsed));
-    };
-    let mut text = format!("{label} was {} in {} ({} to {}){}", format_value(value, unit), parsed.period.label, d.start, d.end, slice_words(parsed));
+    let range = format!("{} ({} to {}){}", parsed.period.label, d.start, d.end, slice_words(parsed));
     if with_change {
         let days = (d.end - d.start).num_days() + 1;
-        match (d.total.relative, d.total.previous) {
-            (Some(r), Some(p)) => {
-                let word = if r >= 0.0 { "up" } else { "down" };
-                text.push_str(&format!(", {word} {} on the {days} days before ({})", format_relative(Some(r.abs())).trim_start_matches('+'), format_value(p, unit)));
-                match d.total.assessment {
-                    ChangeAssessment::Good => text.push_str(" (good)"),
-                    ChangeAssessment::Bad => text.push_str(" (bad)"),
-                    _ => {}
-                }
-            }
-            _ => text.push_str(&format!("; the {days} days before have no data to compare")),
-        }
+        return crate::analytics::narrative::range_change_sentence(label, unit, &range, &format!("the {days} days before"), &d.total, 0);
     }
-    text.push('.');
-    text
+    match d.total.current {
+        Some(value) => format!("{label} was {} in {range}.", format_value(value, unit)),
+        None => format!("{label} has no data in {range}."),
+    }
 }
 
 async fn compose(pool: &PgPool, config: &Config, scope: &Scope, question: &str, parsed: &Parsed) -> Result<Answer, AppError> {
