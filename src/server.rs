@@ -60,6 +60,15 @@ pub fn router(config: Arc<Config>, pool: PgPool) -> Router {
     router_for(app_state(config, pool))
 }
 
+/// The app's page routes, walked out of `App` once per process. Leptos walks the view tree with
+/// resource loading switched off for the whole process while it does, so a page rendering on
+/// another thread meanwhile created a resource that never loaded and waited forever; a second
+/// router (another instance in the process, every integration test) must not walk it again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router_for(state: AppState) -> Router {
     let config = state.config.clone();
     let sessions = SessionManagerLayer::new(session_store(state.pool.clone()))
@@ -68,9 +77,8 @@ pub fn router_for(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(config.auth.secure_cookie.unwrap_or(true))
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.auth.session_idle_minutes.into())));
-    let routes = generate_route_list(App);
     Router::new()
-        .leptos_routes(&state, routes, {
+        .leptos_routes(&state, route_list(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })

@@ -433,3 +433,41 @@ async fn operators_manage_accounts_from_the_cli_with_an_audit_trail(pool: PgPool
         .expect("audit");
     assert_eq!(actions, vec![("cli".into(), "user_created".into()), ("cli".into(), "role_changed".into())]);
 }
+
+/// Building a router (another test's, or a second app in the process) while a page renders
+/// must not stall the page: leptos walks the app for its route list with resource loading
+/// switched off for the whole process, and a resource created meanwhile never loaded, so the
+/// page waited forever (the full suite hung on `/exec` and `/reports` so, one run in several).
+#[sqlx::test]
+async fn pages_answer_while_other_routers_are_built(pool: PgPool) {
+    seed(&pool).await;
+    let signed_in = client(&pool, Who::Manager).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let builder = std::thread::spawn({
+        let (pool, stop) = (pool.clone(), stop.clone());
+        move || {
+            // A router's pool needs a runtime to open connections on.
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let _inside = runtime.enter();
+            let mut built = 0_u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(crate::support::router(pool.clone()));
+                built += 1;
+            }
+            built
+        }
+    });
+    for round in 0..10 {
+        for page in ["/", "/exec", "/reports", "/dashboard?metric=revenue"] {
+            let reply = tokio::time::timeout(std::time::Duration::from_secs(15), signed_in.get(page)).await;
+            if reply.is_err() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            let reply = reply.unwrap_or_else(|_| panic!("round {round}: {page} did not answer within 15 s while routers were built"));
+            assert_eq!(reply.status, StatusCode::OK, "{page}");
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let built = builder.join().expect("the router builder");
+    assert!(built > 0, "routers were built while the pages rendered");
+}

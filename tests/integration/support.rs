@@ -61,11 +61,9 @@ pub fn router(pool: PgPool) -> axum::Router {
 }
 
 /// The app's own pool on the test's database. A `#[sqlx::test]` pool borrows each connection's
-/// permit from one master pool that every test running at that moment shares; a page that runs
-/// several server functions at once (the board page: summary, narrative, account) could wait
-/// out the test's timeout for permits other tests' idle connections still held (the full suite
-/// hung on `/exec` so, never a test alone; sqlx's own diagnosis of its test pools). A pool of its
-/// own opens real connections instead, closed when the router is dropped.
+/// permit from one master pool that every running test shares; the app opens real connections
+/// of its own instead, so a page running several server functions at once never waits on other
+/// tests' idle ones. They close when the router is dropped.
 pub fn app_pool(pool: &PgPool) -> PgPool {
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
