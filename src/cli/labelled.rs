@@ -407,7 +407,7 @@ mod tests {
 
     /// The level-shift rule against the detector without it, on the published set: more of the
     /// warnings are real, no fewer anomalies are found, and every level shift is found at least as
-    /// often. The heavy-tail widening, when switched on, cuts Student-t false warnings.
+    /// often.
     #[test]
     fn level_shifts_make_warnings_truer_on_the_labelled_set() {
         let config = crate::analytics::AnalyticsConfig::default();
@@ -422,9 +422,12 @@ mod tests {
         let shifts = |r: &SeverityRow| r.by_kind[&AnomalyKind::LevelShift].found;
         assert!(shifts(&a) >= shifts(&b), "level shifts found {} -> {}", shifts(&b), shifts(&a));
 
-        let tails = run(DEFAULT_SEED, 60, &AnomalyConfig { heavy_tails: true, ..config.anomaly }, &config.forecast);
+        // The heavy-tail widening (on by default) keeps the recall goal and cuts Student-t false
+        // warnings by at least a quarter.
+        assert!(a.all.recall >= 0.9, "recall at warning {:.3}", a.all.recall);
+        let untailed = run(DEFAULT_SEED, 60, &AnomalyConfig { heavy_tails: false, ..config.anomaly }, &config.forecast);
         let false_warnings = |r: &DetectionReport| r.clean_false_warnings.iter().find(|x| x.noise == NoiseKind::StudentT).map_or(0, |x| x.false_warnings);
-        assert!(false_warnings(&tails) < false_warnings(&after), "Student-t false warnings {} -> {}", false_warnings(&after), false_warnings(&tails));
+        assert!(4 * false_warnings(&after) < 3 * false_warnings(&untailed), "Student-t false warnings {} -> {}", false_warnings(&untailed), false_warnings(&after));
         assert!(after.forecast.series == 60 && after.forecast.holt_winters_mape.is_finite());
     }
 }
