@@ -430,6 +430,21 @@ struct Scratch {
     deviations: Vec<f64>,
     points: Vec<(f64, f64)>,
     phases: Vec<Vec<f64>>,
+    /// [`small_sample_factor`] by history length (0: not computed yet); a scan has one config,
+    /// and inverting the t tail at every refit would cost as much as the fit's medians.
+    sample_factors: Vec<f64>,
+}
+
+impl Scratch {
+    fn sample_factor(&mut self, n: usize, config: &AnomalyConfig) -> f64 {
+        if self.sample_factors.len() <= n {
+            self.sample_factors.resize(n + 1, 0.0);
+        }
+        if self.sample_factors[n] == 0.0 {
+            self.sample_factors[n] = small_sample_factor(n, config.season.max(1), config.warning_z);
+        }
+        self.sample_factors[n]
+    }
 }
 
 impl Baseline {
@@ -503,7 +518,7 @@ impl Baseline {
             integer_valued,
             baseline_days: config.baseline_days,
             tail_factor: 1.0,
-            sample_factor: small_sample_factor(n as usize, season, config.warning_z),
+            sample_factor: scratch.sample_factor(n as usize, config),
         })
     }
 
@@ -703,14 +718,15 @@ pub fn scan_dense(first: chrono::NaiveDate, values: &[Option<f64>], config: &Ano
                         window.advance(&adjusted, i, &baseline);
                     }
                     let Some(score) = baseline.score(first, &adjusted, i, window.fit().as_ref(), config) else { continue };
-                    let shift_start = score.residual_z.and_then(|z| {
-                        tails.push(i, z * baseline.tail_factor);
-                        cusum.push(i, z * baseline.tail_factor, config)
+                    // Both read the day's z without the tail widening.
+                    let shift_start = score.residual_z.map(|z| z * baseline.tail_factor).and_then(|raw| {
+                        tails.push(i, raw);
+                        cusum.push(i, raw, config)
                     });
                     scores.push(score);
                     pair_with_previous(&mut scores, config);
                     let Some(start) = shift_start.map(|start| refine_start(first, &scores, start)) else { continue };
-                    if let Some((shift, measured)) = absorb_shift(first, &mut adjusted, (start, i), 1.0, config, &mut scratch) {
+                    if let Some((shift, measured)) = absorb_shift(first, &mut adjusted, (start, i), config, &mut scratch) {
                         scores.truncate(scores.partition_point(|s| s.date < shift.date));
                         tails.rewind(start);
                         scores.push(shift);
@@ -767,13 +783,12 @@ fn absorb_shift(
     first: chrono::NaiveDate,
     adjusted: &mut [Option<f64>],
     (start, confirmed): (usize, usize),
-    tail_factor: f64,
     config: &AnomalyConfig,
     scratch: &mut Scratch,
 ) -> Option<(AnomalyScore, OpenShift)> {
     let mut baseline = Baseline::fit(adjusted, start, config, scratch)?;
-    baseline.tail_factor = tail_factor;
-    // A step is measured from days, not judged as one day against a tail: neither widening applies.
+    // A step is measured from days, not judged as one day against a tail: neither widening applies
+    // (a fit's tail factor is 1).
     baseline.sample_factor = 1.0;
     let trend = TrendWindow::over(adjusted, start, &baseline).fit();
     let open = OpenShift { start, before: adjusted[..start].to_vec(), trend, baseline };
