@@ -770,7 +770,7 @@ fn pair_with_previous(scores: &mut [AnomalyScore], config: &AnomalyConfig) {
 fn refine_start(first: chrono::NaiveDate, scores: &[AnomalyScore], start: usize) -> usize {
     let day_of = |s: &AnomalyScore| (s.date - first).num_days() as usize;
     let from = scores.partition_point(|s| day_of(s) < start);
-    let run: Vec<(usize, f64)> = scores[from..].iter().filter_map(|s| Some((day_of(s), s.residual_z?.clamp(-SHIFT_CLIP, SHIFT_CLIP)))).collect();
+    let run: Vec<(usize, f64)> = scores[from..].iter().filter_map(|s| Some((day_of(s), s.residual_z?))).collect();
     let strength = |k: usize| run[k..].iter().map(|(_, z)| z).sum::<f64>().abs() / ((run.len() - k) as f64).sqrt();
     (0..run.len().min(3)).max_by(|a, b| strength(*a).total_cmp(&strength(*b))).map_or(start, |k| run[k].0)
 }
@@ -1034,6 +1034,17 @@ mod tests {
         // Three days of outage that end: three flagged days, no shift.
         let outage = stepped(0.0, &[(150, -300.0), (151, -300.0), (152, -300.0)]);
         assert_eq!(flagged(&score_series(&outage, &AnomalyConfig::default())), vec![(150, false), (151, false), (152, false)]);
+    }
+
+    /// A large step is dated on its first day even when the two days before it happen to lean
+    /// the same way (+1.7 σ each): the start is the likeliest split of the residuals as they are.
+    /// Clipped to ±3 (as the CUSUM reads them), a 6 σ step counted no more than 3 a day, and the
+    /// two days of noise before it won the split (a flag two days early and a missed shift on the
+    /// labelled set).
+    #[test]
+    fn a_large_step_is_dated_on_its_first_day_not_on_noise_before_it() {
+        let scores = score_series(&stepped(120.0, &[(118, 34.0), (119, 34.0)]), &AnomalyConfig::default());
+        assert_eq!(flagged(&scores), vec![(120, true)]);
     }
 
     #[test]

@@ -425,6 +425,7 @@ mod tests {
         // The heavy-tail widening (on by default) keeps the recall goal and cuts Student-t false
         // warnings by at least a quarter.
         assert!(a.all.recall >= 0.9, "recall at warning {:.3}", a.all.recall);
+        assert!(a.all.precision >= 0.8, "precision at warning {:.3}", a.all.precision);
         let untailed = run(DEFAULT_SEED, 60, &AnomalyConfig { heavy_tails: false, ..config.anomaly }, &config.forecast);
         let false_warnings = |r: &DetectionReport| r.clean_false_warnings.iter().find(|x| x.noise == NoiseKind::StudentT).map_or(0, |x| x.false_warnings);
         assert!(4 * false_warnings(&after) < 3 * false_warnings(&untailed), "Student-t false warnings {} -> {}", false_warnings(&untailed), false_warnings(&after));
