@@ -24,6 +24,7 @@ pub use domain::dimension as model;
 pub mod models;
 pub mod recommendations;
 pub mod reports;
+pub mod saved_dashboards;
 pub mod tokens;
 pub mod ui;
 

@@ -70,6 +70,13 @@ impl Scope {
         Scope { org_id: principal.org_id, org_name: principal.org_name.clone(), role: principal.role, policy: policy.clone() }
     }
 
+    /// What a public dashboard link may read: PUBLIC metrics of its org and nothing else, through
+    /// the same access map as every signed-in read (a policy that admits one level only).
+    pub fn public_link(org_id: Uuid, org_name: String) -> Scope {
+        let policy = AccessPolicy { public_roles: vec![Role::Board], internal_roles: Vec::new(), restricted_roles: Vec::new(), anonymised_roles: Vec::new() };
+        Scope { org_id, org_name, role: Role::Board, policy }
+    }
+
     /// The scope of `role` in the org with this slug (tests and operator commands).
     pub async fn for_org(pool: &PgPool, slug: &str, role: Role, policy: &AccessPolicy) -> Result<Scope, AppError> {
         let org = db::orgs::by_slug(pool, slug).await?.ok_or_else(|| AppError::NotFound(format!("org {slug:?}")))?;

@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod audit;
 pub mod collections;
+pub mod dashboards;
 pub mod exports;
 pub mod ingest;
 pub mod insights;

@@ -18,6 +18,10 @@ pub async fn by_slug(pool: &PgPool, slug: &str) -> Result<Option<OrgRow>, sqlx::
         .await
 }
 
+pub async fn by_id(pool: &PgPool, id: Uuid) -> Result<Option<OrgRow>, sqlx::Error> {
+    sqlx::query_as::<_, OrgRow>("SELECT id, slug, name FROM io_org WHERE id = $1").bind(id).fetch_optional(pool).await
+}
+
 /// Inserts or renames the org with this slug and returns its id.
 pub async fn upsert(
     conn: &mut sqlx::PgConnection,

@@ -32,7 +32,7 @@ impl Role {
         match capability {
             ViewOverview | ViewBoardSummary | ViewDashboards | ViewRecommendations | ViewReports | ExportData | AskQuestions => true,
             ManageUsers | ViewAuditLog | DecideRecommendations | ManageModels | ManageJobs | ManageTokens | ManageCollections => self == Role::Admin,
-            LoadData | ManageReports => self != Role::Board,
+            LoadData | ManageReports | BuildDashboards => self != Role::Board,
         }
     }
 }
@@ -66,6 +66,9 @@ pub enum Capability {
     ManageReports,
     /// Download CSV, JSON and PDF exports, within the visibility rules and the export limits.
     ExportData,
+    /// Create saved dashboards and edit those one owns or was given edit on (admins: every one in
+    /// the org). Board members open the ones shared with them, read-only.
+    BuildDashboards,
     /// Ask questions on `/ask` (answers keep to what the role may see) and keep one's own history.
     AskQuestions,
 }

@@ -37,6 +37,11 @@ pub enum AuditAction {
     ReportTemplateDeleted,
     ReportRequested,
     DataExported,
+    DashboardShared,
+    DashboardUnshared,
+    DashboardPublished,
+    DashboardUnpublished,
+    DashboardDeleted,
 }
 
 text_enum!(AuditAction {
@@ -68,10 +73,15 @@ text_enum!(AuditAction {
     AuditAction::ReportTemplateDeleted => "report_template_deleted",
     AuditAction::ReportRequested => "report_requested",
     AuditAction::DataExported => "data_exported",
+    AuditAction::DashboardShared => "dashboard_shared",
+    AuditAction::DashboardUnshared => "dashboard_unshared",
+    AuditAction::DashboardPublished => "dashboard_published",
+    AuditAction::DashboardUnpublished => "dashboard_unpublished",
+    AuditAction::DashboardDeleted => "dashboard_deleted",
 });
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -100,6 +110,11 @@ impl AuditAction {
         AuditAction::ReportTemplateDeleted,
         AuditAction::ReportRequested,
         AuditAction::DataExported,
+        AuditAction::DashboardShared,
+        AuditAction::DashboardUnshared,
+        AuditAction::DashboardPublished,
+        AuditAction::DashboardUnpublished,
+        AuditAction::DashboardDeleted,
     ];
 
     pub fn label(self) -> &'static str {
@@ -132,6 +147,11 @@ impl AuditAction {
             AuditAction::ReportTemplateDeleted => "Report template deleted",
             AuditAction::ReportRequested => "Report generation requested",
             AuditAction::DataExported => "Data exported",
+            AuditAction::DashboardShared => "Dashboard shared",
+            AuditAction::DashboardUnshared => "Dashboard share removed",
+            AuditAction::DashboardPublished => "Dashboard public link created",
+            AuditAction::DashboardUnpublished => "Dashboard public link revoked",
+            AuditAction::DashboardDeleted => "Dashboard deleted",
         }
     }
 }

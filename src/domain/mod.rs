@@ -20,6 +20,7 @@ pub(crate) use text_enum;
 pub mod access;
 pub mod audit;
 pub mod collections;
+pub mod dashboards;
 pub mod date;
 pub mod ingest;
 pub mod dimension;

@@ -119,6 +119,22 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         }
         (ids[0].clone(), ids[1].clone())
     };
+    // Two dashboards of the admin: one the matrix reads, saves, shares and publishes, one it deletes.
+    let (matrix_dashboard, doomed_dashboard, dashboard_spec) = {
+        let admin = user_id(&pool, "admin@acme.example").await;
+        let spec = insightops::saved_dashboards::service::parse_spec(
+            r#"{"name": "matrix", "description": "", "default_query": "range=30d", "refresh": "off", "is_template": false, "template_type": null,
+                "widgets": [{"id": null, "widget_type": "metric_card", "chart_type": null, "title": "Revenue", "query": "metric=revenue", "pinned": false, "body": "", "x": 0, "y": 0, "w": 4, "h": 2}]}"#,
+        )
+        .expect("spec");
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let mut conn = pool.acquire().await.expect("connection");
+            ids.push(insightops::db::dashboards::insert(&mut conn, acme, admin, &spec).await.expect("dashboard").to_string());
+        }
+        (ids[0].clone(), ids[1].clone(), serde_json::to_string(&spec).expect("json"))
+    };
+    let dashboard_body = |extra: &[(&str, &str)]| form(&[&[("dashboard_id", matrix_dashboard.as_str())][..], extra].concat());
     let job_body = |extra: &[(&str, &str)]| form(&[&[("job_id", job.to_string().as_str())][..], extra].concat());
     let model_body = |extra: (&str, &str)| form(&[("model_id", &model.to_string()), extra]);
     let config = r#"{ "lookback_days": 30, "min_severity": "critical", "dimensions": [], "metrics": [] }"#;
@@ -166,6 +182,17 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         ("/api/report_template_save", template_body("matrix renamed", &matrix_template), [401, 403, 404, 200, 404]),
         ("/api/report_generate", form(&[("template_id", &matrix_template)]), [401, 403, 404, 200, 404]),
         ("/api/report_template_delete", form(&[("template_id", &doomed_template)]), [401, 403, 404, 200, 404]),
+        ("/api/saved_dashboards", String::new(), [401, 200, 200, 200, 200]),
+        ("/api/saved_dashboard_create", form(&[("template", "board-monthly")]), [401, 403, 200, 200, 200]),
+        // Not shared with the board member or the manager: it does not exist for them.
+        ("/api/saved_dashboard", dashboard_body(&[]), [401, 404, 404, 200, 404]),
+        ("/api/saved_dashboard_view", dashboard_body(&[("filters", "")]), [401, 404, 404, 200, 404]),
+        ("/api/saved_dashboard_save", dashboard_body(&[("version", "1"), ("spec", &dashboard_spec)]), [401, 403, 404, 200, 404]),
+        ("/api/saved_dashboard_public", dashboard_body(&[("public", "true")]), [401, 403, 404, 200, 404]),
+        ("/api/saved_dashboard_share", dashboard_body(&[("email", "board@acme.example"), ("permission", "view")]), [401, 403, 404, 200, 404]),
+        ("/api/saved_dashboard_delete", form(&[("dashboard_id", &doomed_dashboard)]), [401, 403, 404, 200, 404]),
+        // The token is the credential: an unknown one is not found for everyone, signed in or not.
+        ("/api/public_dashboard_view", form(&[("token", &"0".repeat(64))]), [404, 404, 404, 404, 404]),
     ];
 
     // Forgetting to add a new server function to the matrix fails here.
@@ -180,7 +207,7 @@ async fn every_server_function_answers_each_role_with_the_exact_status(pool: PgP
         }
     }
     // Every admin mutation that went through is in the audit log, once.
-    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled", "token_revoked", "collection_paused", "report_template_updated", "report_requested", "report_template_deleted"] {
+    for action in ["role_changed", "recommendation_accepted", "model_registered", "model_activated", "model_executed", "job_cancelled", "token_revoked", "collection_paused", "report_template_updated", "report_requested", "report_template_deleted", "dashboard_published", "dashboard_shared", "dashboard_deleted"] {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM io_audit_event WHERE action = $1").bind(action).fetch_one(&pool).await.expect("count");
         assert_eq!(n, 1, "{action}");
     }

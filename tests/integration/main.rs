@@ -19,5 +19,6 @@ mod narratives;
 mod ops;
 mod recommendations;
 mod reports;
+mod saved_dashboards;
 mod seeding;
 mod support;
