@@ -766,7 +766,8 @@ fn pair_with_previous(scores: &mut [AnomalyScore], config: &AnomalyConfig) {
 
 /// The CUSUM dates a shift from the day its sum last left 0, which a noisy day just before the
 /// step can pull a day early. Of the excursion's first three days, the start is the one from which
-/// |Σ clipped z| / √days to the confirmation is largest: the likeliest split of a step.
+/// |Σ z| / √days to the confirmation is largest: the likeliest split of a step. The z are read as
+/// they are: the CUSUM's clip would let two noisy days outweigh a large step's first days.
 fn refine_start(first: chrono::NaiveDate, scores: &[AnomalyScore], start: usize) -> usize {
     let day_of = |s: &AnomalyScore| (s.date - first).num_days() as usize;
     let from = scores.partition_point(|s| day_of(s) < start);

@@ -17,32 +17,57 @@ use crate::analytics::narrative::{breakdown_sentence, range_change_sentence};
 use crate::analytics::{AnalyticsConfig, Aggregation, DailyValue};
 use crate::auth::server::Scope;
 use crate::auth::MetricAccess;
+use crate::domain::access::MetricAccessMap;
 use crate::db;
 use crate::db::aggregates::Grain;
 use crate::db::kpi::{DimensionFilter, FactTable, MemberDayValue};
-use crate::db::metrics::MetricKind;
+use crate::db::metrics::{MetricDef, MetricKind};
 use crate::error::AppError;
 use crate::domain::Dimension;
 
 /// Days of history fetched before the range, so the first day in it can be scored and forecast.
 const HISTORY_DAYS: i64 = 182;
 
+/// What every view of one org starts from, whatever its query: the KPIs the role may see with
+/// their access, the last day with data and each dimension's values. A saved dashboard loads it
+/// once for all its widgets instead of once per widget.
+pub struct OrgContext {
+    catalogue: Vec<MetricDef>,
+    access: MetricAccessMap,
+    as_of: NaiveDate,
+    dimension_values: BTreeMap<Dimension, Vec<String>>,
+}
+
+impl OrgContext {
+    pub async fn load(pool: &PgPool, scope: &Scope) -> Result<OrgContext, AppError> {
+        let (catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
+        let as_of = db::kpi::latest_day(pool, scope.org_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", scope.org_name)))?;
+        let mut dimension_values: BTreeMap<Dimension, Vec<String>> = BTreeMap::new();
+        for (d, v) in db::kpi::dimension_values(pool, scope.org_id).await? {
+            dimension_values.entry(d).or_default().push(v);
+        }
+        Ok(OrgContext { catalogue, access, as_of, dimension_values })
+    }
+}
+
 /// A metric the role may not see is a 403 naming it; an ANONYMISED metric seen as totals only
 /// refuses filters, drills and the scatter, and shows no breakdown.
-#[tracing::instrument(name = "dashboard", skip_all, fields(metric = query.metric.as_deref().unwrap_or("")))]
 pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
-    let (catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
+    let context = OrgContext::load(pool, scope).await?;
+    dashboard_in(pool, scope, &context, query, config).await
+}
+
+/// [`dashboard`] with the org's context already loaded.
+#[tracing::instrument(name = "dashboard", skip_all, fields(metric = query.metric.as_deref().unwrap_or("")))]
+pub async fn dashboard_in(pool: &PgPool, scope: &Scope, context: &OrgContext, query: DashboardQuery, config: &AnalyticsConfig) -> Result<DashboardData, AppError> {
+    let OrgContext { catalogue, access, as_of, dimension_values } = context;
+    let as_of = *as_of;
     let metrics: Vec<MetricOption> = catalogue
         .iter()
         .map(|m| MetricOption { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone(), direction: m.direction, aggregation: m.aggregation })
         .collect();
-    let as_of = db::kpi::latest_day(pool, scope.org_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", scope.org_name)))?;
-    let mut dimension_values: BTreeMap<Dimension, Vec<String>> = BTreeMap::new();
-    for (d, v) in db::kpi::dimension_values(pool, scope.org_id).await? {
-        dimension_values.entry(d).or_default().push(v);
-    }
 
     let find_metric = |key: &str| {
         if access.contains(key) && access.access(key) == MetricAccess::Hidden {
@@ -139,7 +164,7 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         None => format!("{} by day for the selected {}.", metric.label, breadcrumb.iter().skip(1).map(|c| c.label.as_str()).collect::<Vec<_>>().join(" / ")),
     };
 
-    let recurring = crate::patterns::service::recurring(pool, scope.org_id, &catalogue, &access, Some(std::slice::from_ref(&metric.key)), 10).await?;
+    let recurring = crate::patterns::service::recurring(pool, scope.org_id, catalogue, access, Some(std::slice::from_ref(&metric.key)), 10).await?;
     Ok(DashboardData {
         recurring,
         org_name: scope.org_name.clone(),
@@ -149,7 +174,7 @@ pub async fn dashboard(pool: &PgPool, scope: &Scope, query: DashboardQuery, conf
         weekly: weekly_view(pool, scope.org_id, &metric, &selection, &daily, (start, end)).await?,
         query,
         metrics,
-        dimension_values: dimension_values.into_iter().collect(),
+        dimension_values: dimension_values.clone().into_iter().collect(),
         metric,
         versus,
         start,

@@ -31,45 +31,46 @@ pub struct DashboardRecord {
 const SELECT_DASHBOARD: &str = "SELECT d.id, d.org_id, d.owner_id, u.display_name AS owner_name, d.name, d.description,
         d.default_query, d.refresh, d.is_template, d.template_type, d.is_public, d.public_token, d.version,
         to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"') AS updated_at,
-        (SELECT count(*) FROM io_dashboard_widget w WHERE w.dashboard_id = d.id) AS widget_count
-     FROM io_dashboard d LEFT JOIN io_user u ON u.id = d.owner_id";
+        (SELECT count(*) FROM io_dashboard_widget w WHERE w.dashboard_id = d.id) AS widget_count";
+const FROM_DASHBOARD: &str = "FROM io_dashboard d LEFT JOIN io_user u ON u.id = d.owner_id";
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    record: DashboardRecord,
+    permission: Option<String>,
+}
 
 /// The org's dashboards `user_id` may open (every one for an admin): their own, those shared
 /// with them, and the org's templates; with the share's permission when there is one.
 pub async fn list_for(pool: &PgPool, org_id: Uuid, user_id: Uuid, all: bool) -> Result<Vec<(DashboardRecord, Option<SharePermission>)>, sqlx::Error> {
-    let rows: Vec<(Uuid, Option<String>)> = sqlx::query_as(
-        "SELECT d.id, s.permission FROM io_dashboard d
+    let rows: Vec<ListedRow> = sqlx::query_as(&format!(
+        "{SELECT_DASHBOARD}, s.permission
+         {FROM_DASHBOARD}
          LEFT JOIN io_dashboard_share s ON s.dashboard_id = d.id AND s.user_id = $2
-         WHERE d.org_id = $1 AND ($3 OR d.owner_id = $2 OR s.user_id IS NOT NULL OR d.is_template)",
-    )
+         WHERE d.org_id = $1 AND ($3 OR d.owner_id = $2 OR s.user_id IS NOT NULL OR d.is_template)
+         ORDER BY d.is_template, lower(d.name)"
+    ))
     .bind(org_id)
     .bind(user_id)
     .bind(all)
     .fetch_all(pool)
     .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-    let records: Vec<DashboardRecord> = sqlx::query_as(&format!("{SELECT_DASHBOARD} WHERE d.org_id = $1 AND d.id = ANY($2) ORDER BY d.is_template, lower(d.name)"))
-        .bind(org_id)
-        .bind(&ids)
-        .fetch_all(pool)
-        .await?;
-    records
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
-            let permission = rows.iter().find(|(id, _)| *id == r.id).and_then(|(_, p)| p.as_deref());
-            let permission = permission.map(|p| decode("io_dashboard_share.permission", p, SharePermission::parse(p))).transpose()?;
-            Ok((r, permission))
+            let permission = r.permission.map(|p| decode("io_dashboard_share.permission", &p, SharePermission::parse(&p))).transpose()?;
+            Ok((r.record, permission))
         })
         .collect()
 }
 
 pub async fn get(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<Option<DashboardRecord>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_DASHBOARD} WHERE d.org_id = $1 AND d.id = $2")).bind(org_id).bind(id).fetch_optional(pool).await
+    sqlx::query_as(&format!("{SELECT_DASHBOARD} {FROM_DASHBOARD} WHERE d.org_id = $1 AND d.id = $2")).bind(org_id).bind(id).fetch_optional(pool).await
 }
 
 /// The dashboard behind a public link, in any org; only while it is public.
 pub async fn by_public_token(pool: &PgPool, token: &str) -> Result<Option<DashboardRecord>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT_DASHBOARD} WHERE d.public_token = $1 AND d.is_public")).bind(token).fetch_optional(pool).await
+    sqlx::query_as(&format!("{SELECT_DASHBOARD} {FROM_DASHBOARD} WHERE d.public_token = $1 AND d.is_public")).bind(token).fetch_optional(pool).await
 }
 
 /// The permission a share gives `user_id` on the dashboard, if any.

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::access::Role;
+
 /// Columns of the layout grid; a widget is 1–12 columns wide and 1–12 rows tall.
 pub const GRID_COLUMNS: i32 = 12;
 pub const MAX_ROWS: i32 = 12;
@@ -87,6 +89,18 @@ pub enum DashboardAccess {
 }
 
 impl DashboardAccess {
+    /// How a signed-in user of `role` stands to a dashboard of their org: owner, admin, the share's
+    /// permission (board members only ever view), a reader of the org's templates, or nothing.
+    pub fn of(is_owner: bool, role: Role, share: Option<SharePermission>, is_template: bool) -> Option<DashboardAccess> {
+        match (is_owner, role, share) {
+            (true, _, _) => Some(DashboardAccess::Owner),
+            (_, Role::Admin, _) => Some(DashboardAccess::Admin),
+            (_, Role::Board, Some(_)) | (_, _, Some(SharePermission::View)) => Some(DashboardAccess::View),
+            (_, _, Some(SharePermission::Edit)) => Some(DashboardAccess::Edit),
+            (_, _, None) => is_template.then_some(DashboardAccess::View),
+        }
+    }
+
     pub fn can_edit(self) -> bool {
         matches!(self, DashboardAccess::Owner | DashboardAccess::Admin | DashboardAccess::Edit)
     }
@@ -212,6 +226,13 @@ mod tests {
         assert!(DashboardAccess::Edit.can_edit() && !DashboardAccess::Edit.can_manage());
         assert!(!DashboardAccess::View.can_edit() && !DashboardAccess::PublicLink.can_edit());
         assert!(DashboardAccess::Admin.can_manage() && DashboardAccess::Owner.can_manage());
+        let of = DashboardAccess::of;
+        assert_eq!(of(false, Role::Board, Some(SharePermission::Edit), false), Some(DashboardAccess::View), "board members only view");
+        assert_eq!(of(false, Role::Manager, Some(SharePermission::Edit), false), Some(DashboardAccess::Edit));
+        assert_eq!(of(false, Role::Manager, None, true), Some(DashboardAccess::View), "the org's templates");
+        assert_eq!(of(false, Role::Manager, None, false), None);
+        assert_eq!(of(false, Role::Admin, None, false), Some(DashboardAccess::Admin));
+        assert_eq!(of(true, Role::Board, None, false), Some(DashboardAccess::Owner));
         for t in WidgetType::ALL {
             assert_eq!(WidgetType::parse(t.as_str()), Some(t));
         }

@@ -12,6 +12,7 @@ use super::{DashboardList, DashboardSummary, SavedDashboard, SavedView, ShareVie
 use crate::analytics::AnalyticsConfig;
 use crate::auth::server::{Principal, Scope};
 use crate::auth::Role;
+use crate::dashboard::service::{dashboard_in, OrgContext};
 use crate::dashboard::{AutoRefresh, DashboardQuery};
 use crate::db;
 use crate::db::dashboards::DashboardRecord;
@@ -26,18 +27,10 @@ fn not_found() -> AppError {
 
 /// How `p` stands to the dashboard; not found for anyone without access, so ids do not leak.
 async fn access_of(pool: &PgPool, p: &Principal, record: &DashboardRecord) -> Result<DashboardAccess, AppError> {
-    if record.owner_id == Some(p.user_id) {
-        return Ok(DashboardAccess::Owner);
-    }
-    if p.role == Role::Admin {
-        return Ok(DashboardAccess::Admin);
-    }
-    match db::dashboards::share_of(pool, record.id, p.user_id).await? {
-        Some(SharePermission::Edit) if p.role != Role::Board => Ok(DashboardAccess::Edit),
-        Some(_) => Ok(DashboardAccess::View),
-        None if record.is_template => Ok(DashboardAccess::View),
-        None => Err(not_found()),
-    }
+    let is_owner = record.owner_id == Some(p.user_id);
+    // Owners and admins need no share lookup.
+    let share = if is_owner || p.role == Role::Admin { None } else { db::dashboards::share_of(pool, record.id, p.user_id).await? };
+    DashboardAccess::of(is_owner, p.role, share, record.is_template).ok_or_else(not_found)
 }
 
 async fn load(pool: &PgPool, p: &Principal, id: Uuid) -> Result<(DashboardRecord, DashboardAccess), AppError> {
@@ -54,14 +47,9 @@ pub async fn list(pool: &PgPool, p: &Principal) -> Result<DashboardList, AppErro
     let rows = db::dashboards::list_for(pool, p.org_id, p.user_id, p.role == Role::Admin).await?;
     let dashboards = rows
         .into_iter()
-        .map(|(r, share)| {
-            let access = match (r.owner_id == Some(p.user_id), p.role, share) {
-                (true, _, _) => DashboardAccess::Owner,
-                (_, Role::Admin, _) => DashboardAccess::Admin,
-                (_, Role::Board, _) | (_, _, Some(SharePermission::View)) | (_, _, None) => DashboardAccess::View,
-                (_, _, Some(SharePermission::Edit)) => DashboardAccess::Edit,
-            };
-            DashboardSummary {
+        .filter_map(|(r, share)| {
+            let access = DashboardAccess::of(r.owner_id == Some(p.user_id), p.role, share, r.is_template)?;
+            Some(DashboardSummary {
                 id: r.id,
                 name: r.name,
                 description: r.description,
@@ -72,7 +60,7 @@ pub async fn list(pool: &PgPool, p: &Principal) -> Result<DashboardList, AppErro
                 access,
                 widget_count: r.widget_count,
                 updated_at: r.updated_at,
-            }
+            })
         })
         .collect();
     Ok(DashboardList { dashboards, builtin_templates: super::templates::list() })
@@ -313,16 +301,22 @@ pub async fn public_view(pool: &PgPool, token: &str, filters: &str, config: &Ana
     render(pool, &scope, dashboard, filters, config).await
 }
 
-/// Answers every widget at once (they share nothing but the pool).
+/// Answers every widget at once; the org's catalogue, last day and dimension values are read
+/// once for all of them.
 async fn render(pool: &PgPool, scope: &Scope, dashboard: SavedDashboard, filters: &str, config: &AnalyticsConfig) -> Result<SavedView, AppError> {
     let filters = if filters.trim().trim_start_matches('?').is_empty() { dashboard.spec.default_query.as_str() } else { filters };
     let filters = DashboardQuery::from_query_string(filters)?;
+    // An org without data yet still shows its text widgets; the others say why they are empty.
+    let context = match OrgContext::load(pool, scope).await {
+        Err(AppError::DatabaseUnavailable) => return Err(AppError::DatabaseUnavailable),
+        context => context,
+    };
     let answers = futures::future::join_all(dashboard.spec.widgets.iter().map(|w| async {
         let query = effective_query(&w.query, w.pinned, &filters);
-        let content = match (w.widget_type, &query) {
-            (WidgetType::Text, _) => WidgetContent::Text(w.body.clone()),
-            (_, Err(e)) => WidgetContent::Failed(e.to_string()),
-            (_, Ok(q)) => match crate::dashboard::service::dashboard(pool, scope, q.clone(), config).await {
+        let content = match (w.widget_type, &query, &context) {
+            (WidgetType::Text, _, _) => WidgetContent::Text(w.body.clone()),
+            (_, Err(e), _) | (_, _, Err(e)) => WidgetContent::Failed(e.to_string()),
+            (_, Ok(q), Ok(context)) => match dashboard_in(pool, scope, context, q.clone(), config).await {
                 Ok(data) => WidgetContent::Data(Box::new(data)),
                 Err(AppError::AccessDenied(_)) => WidgetContent::Withheld("This widget's metric is not visible to you.".into()),
                 Err(AppError::DatabaseUnavailable) => return Err(AppError::DatabaseUnavailable),
