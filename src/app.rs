@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::admin::page::{AuditLogPage, UsersPage};
 use crate::ask::page::AskPage;
@@ -20,6 +20,7 @@ use crate::collections::page::CollectionsPage;
 use crate::ingest::page::DataUploadPage;
 use crate::models::page::ModelsAdminPage;
 use crate::recommendations::page::RecommendationsPage;
+use crate::saved_dashboards::page::{DashboardEditorPage, DashboardsPage, PublicDashboardPage, SavedDashboardPage};
 use crate::reports::page::ReportsPage;
 use crate::overview::page::ExecOverviewPage;
 
@@ -46,10 +47,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Every page in the navigation with the capability it needs; the menu shows only what the
 /// signed-in role may open.
-const NAV: [(&str, &str, Capability); 13] = [
+const NAV: [(&str, &str, Capability); 14] = [
     ("/", "Overview", Capability::ViewOverview),
     ("/exec", "Board summary", Capability::ViewBoardSummary),
     ("/dashboard", "Dashboard", Capability::ViewDashboards),
+    ("/dashboards", "Saved dashboards", Capability::ViewDashboards),
     ("/ask", "Ask", Capability::AskQuestions),
     ("/recommendations", "Recommendations", Capability::ViewRecommendations),
     ("/reports", "Reports", Capability::ViewReports),
@@ -77,6 +79,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=ExecOverviewPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("exec") view=ExecPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("dashboards") view=DashboardsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("dashboards"), ParamSegment("id")) view=SavedDashboardPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("dashboards"), ParamSegment("id"), StaticSegment("edit")) view=DashboardEditorPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("public"), StaticSegment("dashboards"), ParamSegment("token")) view=PublicDashboardPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("recommendations") view=RecommendationsPage ssr=SsrMode::Async/>
@@ -100,12 +106,25 @@ pub fn App() -> impl IntoView {
 fn TopBar() -> impl IntoView {
     let location = use_location();
     let user = Resource::new(move || location.pathname.get(), |_| current_user());
+    // On a phone the navigation folds behind a menu button; following a link folds it again.
+    let menu_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
-        <header class="topbar">
+        <header class="topbar" class:menu-open=move || menu_open.get()>
             <a href="/" class="brand">"InsightOps"</a>
             <Transition fallback=|| ()>
                 {move || user.get().map(|result| match result {
-                    Ok(Some(user)) => view! { <MainNav role=user.role/><AccountMenu user/> }.into_any(),
+                    Ok(Some(user)) => view! {
+                        <button type="button" class="menu-button" aria-controls="main-nav" data-testid="menu-button"
+                            aria-expanded=move || menu_open.get().to_string() on:click=move |_| menu_open.update(|open| *open = !*open)>
+                            "Menu"
+                        </button>
+                        <MainNav role=user.role/>
+                        <AccountMenu user/>
+                    }.into_any(),
                     _ => view! { <a href="/login" class="sign-in-link">"Sign in"</a> }.into_any(),
                 })}
             </Transition>
@@ -116,7 +135,7 @@ fn TopBar() -> impl IntoView {
 #[component]
 fn MainNav(role: Role) -> impl IntoView {
     view! {
-        <nav aria-label="Main" data-testid="main-nav">
+        <nav id="main-nav" aria-label="Main" data-testid="main-nav">
             {NAV.iter()
                 .filter(|(_, _, capability)| role.can(*capability))
                 .map(|(href, label, _)| view! { <A href=*href>{*label}</A> })

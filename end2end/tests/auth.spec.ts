@@ -7,9 +7,9 @@ import { sql } from './db';
 test.use({ storageState: { cookies: [], origins: [] } });
 
 const NAV: Record<Role, string[]> = {
-  board: ['Overview', 'Board summary', 'Dashboard', 'Ask', 'Recommendations', 'Reports'],
-  manager: ['Overview', 'Board summary', 'Dashboard', 'Ask', 'Recommendations', 'Reports', 'Load data'],
-  admin: ['Overview', 'Board summary', 'Dashboard', 'Ask', 'Recommendations', 'Reports', 'Load data', 'Collections', 'Models', 'Users', 'Audit log', 'Jobs', 'API tokens'],
+  board: ['Overview', 'Board summary', 'Dashboard', 'Saved dashboards', 'Ask', 'Recommendations', 'Reports'],
+  manager: ['Overview', 'Board summary', 'Dashboard', 'Saved dashboards', 'Ask', 'Recommendations', 'Reports', 'Load data'],
+  admin: ['Overview', 'Board summary', 'Dashboard', 'Saved dashboards', 'Ask', 'Recommendations', 'Reports', 'Load data', 'Collections', 'Models', 'Users', 'Audit log', 'Jobs', 'API tokens'],
 };
 const LABEL: Record<Role, string> = { board: 'Board member', manager: 'Manager', admin: 'Admin' };
 

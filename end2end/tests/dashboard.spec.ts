@@ -54,7 +54,12 @@ test('filter, drill twice by clicking bars, check totals, climb back with the br
 
   // Filter: web and mobile channels only, through the form.
   const unfiltered = await page.getByTestId('total-value').getAttribute('data-raw');
-  await page.getByTestId('filter-channel').selectOption(['web', 'mobile']);
+  // The channel dropdown: a disclosure of checkboxes.
+  const channel = page.getByTestId('filter-channel');
+  await channel.locator('summary').click();
+  await channel.getByLabel('web', { exact: true }).check();
+  await channel.getByLabel('mobile', { exact: true }).check();
+  await expect(channel.locator('summary')).toContainText('2 of 3');
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/channel=mobile/);
   await expect(page).toHaveURL(/channel=web/);

@@ -14,6 +14,8 @@ use crate::state::AppState;
 
 /// Pages anyone may open.
 const OPEN_PAGES: [&str; 1] = ["/login"];
+/// Page paths anyone may open: a public dashboard link is its own credential (its token).
+const OPEN_PREFIXES: [&str; 1] = ["/public/dashboards/"];
 
 /// Puts the session's principal into the request for the authorisation helper, and sends an
 /// anonymous visitor of a page to the login page, which returns them here afterwards.
@@ -23,7 +25,8 @@ pub async fn identify(State(state): State<AppState>, session: Session, mut reque
         Err(err) => return error_response(err),
     };
     let path = request.uri().path();
-    let is_page = request.method() == Method::GET && !path.starts_with("/api/") && !OPEN_PAGES.contains(&path);
+    let open = OPEN_PAGES.contains(&path) || OPEN_PREFIXES.iter().any(|p| path.starts_with(p));
+    let is_page = request.method() == Method::GET && !path.starts_with("/api/") && !open;
     if principal.is_none() && is_page {
         let here = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();

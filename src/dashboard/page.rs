@@ -11,8 +11,7 @@ use super::api::get_dashboard;
 use super::widgets::{BreakdownCharts, BreakdownTable, DetailTable, TrendWidget};
 use super::{AutoRefresh, DashboardData, DashboardQuery, RangePreset};
 use crate::format::{format_relative, format_value};
-use crate::domain::Dimension;
-use crate::ui::ErrorPanel;
+use crate::ui::{DimensionPicker, ErrorPanel, FilterChips};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -184,6 +183,7 @@ fn FilterBar(data: DashboardData) -> impl IntoView {
     let metric_key = data.metric.key.clone();
     let versus_key = data.versus.as_ref().map(|m| m.key.clone()).unwrap_or_default();
     let custom = q.range == RangePreset::Custom;
+    let chip_base = q.clone();
     view! {
         <Form method="GET" action="/dashboard" noscroll=true>
             <fieldset class="filters">
@@ -204,17 +204,8 @@ fn FilterBar(data: DashboardData) -> impl IntoView {
                 </label>
                 <label>"From" <input type="date" name="from" value=custom.then(|| data.start.to_string())/></label>
                 <label>"To" <input type="date" name="to" value=custom.then(|| data.end.to_string())/></label>
-                {data.dimension_values.iter().map(|(d, values)| {
-                    let chosen = q.filter.values(*d).clone();
-                    view! {
-                        <label>{d.label()}
-                            <select name=d.as_str() multiple size="3" data-testid=format!("filter-{}", d.as_str())>
-                                {values.iter().map(|v| view! {
-                                    <option value=v.clone() selected=chosen.contains(v)>{v.clone()}</option>
-                                }).collect_view()}
-                            </select>
-                        </label>
-                    }
+                {data.dimension_values.iter().map(|(d, values)| view! {
+                    <DimensionPicker dimension=*d values=values.clone() chosen=q.filter.values(*d).clone()/>
                 }).collect_view()}
                 <label>"Compare with"
                     <select name="vs">
@@ -235,6 +226,6 @@ fn FilterBar(data: DashboardData) -> impl IntoView {
                 <a class="reset" href="/dashboard">"Reset"</a>
             </fieldset>
         </Form>
-        <p class="hint">{format!("Tip: select several {} with Ctrl or Shift.", Dimension::Region.plural())}</p>
+        <FilterChips filter=data.query.filter.clone() href=Callback::new(move |filter| DashboardQuery { filter, ..chip_base.clone() }.href())/>
     }
 }

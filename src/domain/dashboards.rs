@@ -194,6 +194,63 @@ pub fn first_free_slot(widgets: &[WidgetSpec], w: i32, h: i32) -> (i32, i32) {
     (0, MAX_Y)
 }
 
+/// Where a widget is on the grid: column, row, width and height in cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    pub x: i32,
+    pub y: i32,
+    pub w: i32,
+    pub h: i32,
+}
+
+impl Cell {
+    pub fn of(w: &WidgetSpec) -> Cell {
+        Cell { x: w.x, y: w.y, w: w.w, h: w.h }
+    }
+
+    fn overlaps(self, o: Cell) -> bool {
+        !(self.x + self.w <= o.x || o.x + o.w <= self.x || self.y + self.h <= o.y || o.y + o.h <= self.y)
+    }
+
+    /// The same cell kept inside the grid: sizes in range first, then the position.
+    pub fn clamped(self) -> Cell {
+        let (w, h) = (self.w.clamp(1, GRID_COLUMNS), self.h.clamp(1, MAX_ROWS));
+        Cell { x: self.x.clamp(0, GRID_COLUMNS - w), y: self.y.clamp(0, MAX_Y), w, h }
+    }
+}
+
+/// Puts widget `index` on `cell` (kept inside the grid) and pushes every widget it now covers
+/// down until nothing overlaps, as a drag or an arrow key does in the editor. The others keep
+/// their order, their columns and their sizes; only rows change, so a layout never breaks.
+pub fn place(widgets: &[WidgetSpec], index: usize, cell: Cell) -> Vec<WidgetSpec> {
+    let mut out = widgets.to_vec();
+    let Some(moved) = out.get_mut(index) else { return out };
+    let cell = cell.clamped();
+    (moved.x, moved.y, moved.w, moved.h) = (cell.x, cell.y, cell.w, cell.h);
+    let mut settled = vec![cell];
+    // Top to bottom, so a widget pushed down pushes those below it in turn.
+    let mut others: Vec<usize> = (0..out.len()).filter(|i| *i != index).collect();
+    others.sort_by_key(|i| (out[*i].y, out[*i].x));
+    for i in others {
+        let mut c = Cell::of(&out[i]).clamped();
+        while c.y < MAX_Y && settled.iter().any(|s| s.overlaps(c)) {
+            // Straight below the lowest widget in its way: one step per obstacle, not per row.
+            c.y = settled.iter().filter(|s| s.overlaps(c)).map(|s| s.y + s.h).max().unwrap_or(c.y + 1).min(MAX_Y);
+        }
+        (out[i].x, out[i].y, out[i].w, out[i].h) = (c.x, c.y, c.w, c.h);
+        settled.push(c);
+    }
+    out
+}
+
+/// Widget `index` moved by (`dx`, `dy`) cells and resized by (`dw`, `dh`): the arrow keys' and the
+/// buttons' step. `None` when the change is blocked by the grid's edge or size limits.
+pub fn nudged(widgets: &[WidgetSpec], index: usize, dx: i32, dy: i32, dw: i32, dh: i32) -> Option<Vec<WidgetSpec>> {
+    let old = Cell::of(widgets.get(index)?);
+    let wanted = Cell { x: old.x + dx, y: old.y + dy, w: old.w + dw, h: old.h + dh };
+    (wanted.clamped() == wanted && wanted != old).then(|| place(widgets, index, wanted))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +295,41 @@ mod tests {
         }
         for c in ChartType::ALL {
             assert_eq!(ChartType::parse(c.as_str()), Some(c));
+        }
+    }
+
+    #[test]
+    fn placing_a_widget_pushes_the_ones_it_covers_down() {
+        let layout = [widget("a", 0, 0, 4, 2), widget("b", 4, 0, 4, 2), widget("c", 0, 2, 12, 3)];
+        // b onto a's place: a goes below b, c below a.
+        let moved = place(&layout, 1, Cell { x: 0, y: 0, w: 4, h: 2 });
+        assert_eq!(moved.iter().map(|w| (w.x, w.y)).collect::<Vec<_>>(), vec![(0, 2), (0, 0), (0, 4)]);
+        assert!(check_layout(&moved).is_ok());
+        // Off the grid is clamped back onto it.
+        assert_eq!(Cell::of(&place(&layout, 0, Cell { x: 11, y: -3, w: 4, h: 2 })[0]), Cell { x: 8, y: 0, w: 4, h: 2 });
+        assert_eq!(nudged(&layout, 0, -1, 0, 0, 0), None, "already at the left edge");
+        assert_eq!(nudged(&layout, 2, 0, 0, 1, 0), None, "already 12 wide");
+        let wider = nudged(&layout, 0, 0, 0, 1, 0).expect("room to grow");
+        assert_eq!((wider[0].w, wider[1].y), (5, 2), "b is pushed below the wider a");
+    }
+
+    proptest::proptest! {
+        /// However a person drags, nudges and resizes, the layout stays valid.
+        #[test]
+        fn any_sequence_of_moves_keeps_the_layout_valid(
+            start in proptest::collection::vec((0..12i32, 0..6i32), 1..10),
+            steps in proptest::collection::vec((0..10usize, -14..14i32, -20..20i32, -3..13i32, -3..13i32), 0..30),
+        ) {
+            let mut layout: Vec<WidgetSpec> = Vec::new();
+            for (w, h) in start {
+                let (x, y) = first_free_slot(&layout, w.max(1), h.max(1));
+                layout.push(widget("w", x, y, w.max(1), h.max(1)));
+            }
+            proptest::prop_assert!(check_layout(&layout).is_ok());
+            for (i, x, y, w, h) in steps {
+                layout = place(&layout, i % layout.len(), Cell { x, y, w, h });
+                proptest::prop_assert!(check_layout(&layout).is_ok(), "{:?}", layout.iter().map(Cell::of).collect::<Vec<_>>());
+            }
         }
     }
 }

@@ -94,6 +94,13 @@ impl DimensionFilter {
         Some(next)
     }
 
+    /// This filter without one value: where that value's filter chip links to.
+    pub fn without(&self, dimension: Dimension, value: &str) -> DimensionFilter {
+        let mut next = self.clone();
+        next.values_mut(dimension).retain(|v| v != value);
+        next
+    }
+
     pub fn is_empty(&self) -> bool {
         Dimension::ALL.iter().all(|d| self.values(*d).is_empty())
     }

@@ -5,9 +5,14 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod markdown;
+mod editor;
+pub mod page;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod templates;
+mod widgets;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -42,6 +47,8 @@ pub struct BuiltinTemplate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardList {
     pub dashboards: Vec<DashboardSummary>,
+    /// The viewer may create dashboards (managers and admins).
+    pub can_build: bool,
     pub builtin_templates: Vec<BuiltinTemplate>,
 }
 
@@ -74,7 +81,7 @@ pub struct SavedDashboard {
 pub enum WidgetContent {
     /// The widget's query answered by the dashboard service.
     Data(Box<DashboardData>),
-    /// A text widget's Markdown.
+    /// A text widget's Markdown as HTML, made safe on the server (`markdown::to_html`).
     Text(String),
     /// The viewer may not see the widget's metric: said, never leaked.
     Withheld(String),

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{DashboardList, DashboardSummary, SavedDashboard, SavedView, ShareView, WidgetContent, WidgetView};
 use crate::analytics::AnalyticsConfig;
 use crate::auth::server::{Principal, Scope};
-use crate::auth::Role;
+use crate::auth::{Capability, Role};
 use crate::dashboard::service::{dashboard_in, OrgContext};
 use crate::dashboard::{AutoRefresh, DashboardQuery};
 use crate::db;
@@ -63,7 +63,7 @@ pub async fn list(pool: &PgPool, p: &Principal) -> Result<DashboardList, AppErro
             })
         })
         .collect();
-    Ok(DashboardList { dashboards, builtin_templates: super::templates::list() })
+    Ok(DashboardList { dashboards, can_build: p.role.can(Capability::BuildDashboards), builtin_templates: super::templates::list() })
 }
 
 /// Reads a spec sent as JSON; a malformed one names where it broke.
@@ -314,7 +314,7 @@ async fn render(pool: &PgPool, scope: &Scope, dashboard: SavedDashboard, filters
     let answers = futures::future::join_all(dashboard.spec.widgets.iter().map(|w| async {
         let query = effective_query(&w.query, w.pinned, &filters);
         let content = match (w.widget_type, &query, &context) {
-            (WidgetType::Text, _, _) => WidgetContent::Text(w.body.clone()),
+            (WidgetType::Text, _, _) => WidgetContent::Text(super::markdown::to_html(&w.body)),
             (_, Err(e), _) | (_, _, Err(e)) => WidgetContent::Failed(e.to_string()),
             (_, Ok(q), Ok(context)) => match dashboard_in(pool, scope, context, q.clone(), config).await {
                 Ok(data) => WidgetContent::Data(Box::new(data)),

@@ -131,3 +131,71 @@ async fn a_dashboard_is_built_shared_saved_once_and_published_read_only(pool: Pg
         .expect("audit");
     assert_eq!(audited, ["dashboard_shared", "dashboard_shared", "dashboard_shared", "dashboard_published", "dashboard_unpublished", "dashboard_deleted"]);
 }
+
+/// The `data-raw` numbers of the widgets' values on a rendered page, in page order.
+fn raw_values(html: &str) -> Vec<f64> {
+    html.split("data-testid=\"widget-value\" data-raw=\"").skip(1).filter_map(|rest| rest.split('"').next()?.parse().ok()).collect()
+}
+
+/// The pages as the first HTML response: the list, a dashboard's widgets with the database's
+/// numbers, a text widget's Markdown made safe, the editor for its editors only, and the public
+/// link without a session (PUBLIC metrics only, gone once revoked).
+#[sqlx::test]
+async fn dashboard_pages_render_on_the_server_for_each_reader(pool: PgPool) {
+    seed(&pool).await;
+    let manager = demo(&pool, "manager", "acme").await;
+    let board = demo(&pool, "board", "acme").await;
+    let spec = serde_json::json!({
+        "name": "Weekly numbers", "description": "", "default_query": "range=30d", "refresh": "off", "is_template": false, "template_type": null,
+        "widgets": [
+            {"id": null, "widget_type": "metric_card", "chart_type": null, "title": "Revenue", "query": "metric=revenue", "pinned": false, "body": "", "x": 0, "y": 0, "w": 4, "h": 2},
+            {"id": null, "widget_type": "metric_card", "chart_type": null, "title": "NPS", "query": "metric=nps", "pinned": false, "body": "", "x": 4, "y": 0, "w": 4, "h": 2},
+            {"id": null, "widget_type": "text", "chart_type": null, "title": "Notes", "query": "", "pinned": false,
+             "body": "**Read me** <script>alert(1)</script> [bad](javascript:alert(1)) [ok](https://example.com)", "x": 8, "y": 0, "w": 4, "h": 2}
+        ]
+    });
+    let created = manager.post("/api/saved_dashboard_create", &form(&[("spec", &spec.to_string())])).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = created.json()["id"].as_str().expect("id").to_string();
+
+    let list = manager.get("/dashboards").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Weekly numbers") && list.body.contains("Sales weekly"), "the list and the built-in templates");
+
+    let page = manager.get(&format!("/dashboards/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let revenue: f64 = sqlx::query_scalar(
+        "WITH o AS (SELECT id FROM io_org WHERE slug = 'acme'), last AS (SELECT max(kpi_date) AS d FROM io_kpi_daily WHERE org_id = (SELECT id FROM o))
+         SELECT sum(value)::float8 FROM io_kpi_daily, last WHERE org_id = (SELECT id FROM o) AND metric_key = 'revenue' AND kpi_date > last.d - 30 AND kpi_date <= last.d",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("revenue");
+    let shown = raw_values(&page.body);
+    assert_eq!(shown.len(), 2, "two metric cards");
+    assert!((shown[0] - revenue).abs() <= 1e-6 * revenue.abs(), "page {} vs SQL {revenue}", shown[0]);
+    assert!(page.body.contains("<strong>Read me</strong>") && page.body.contains("&lt;script&gt;"), "Markdown rendered, raw HTML shown as text");
+    assert!(!page.body.contains("<script>alert") && !page.body.contains("href=\"javascript:"), "nothing executable");
+    assert!(page.body.contains("href=\"https://example.com\" rel=\"noopener noreferrer nofollow\""));
+
+    // The editor is for those who may edit: not found before a share, read-only after a view share.
+    assert_eq!(manager.get(&format!("/dashboards/{id}/edit")).await.status, StatusCode::OK);
+    assert_eq!(board.get(&format!("/dashboards/{id}")).await.status, StatusCode::NOT_FOUND);
+    manager.post("/api/saved_dashboard_share", &form(&[("dashboard_id", &id), ("email", "board@acme.example"), ("permission", "view")])).await;
+    let as_board = board.get(&format!("/dashboards/{id}")).await;
+    assert_eq!(as_board.status, StatusCode::OK);
+    assert!(!as_board.body.contains("data-testid=\"edit-dashboard\""), "no edit link for a viewer");
+    assert!(board.get(&format!("/dashboards/{id}/edit")).await.body.contains("read-only for you"));
+
+    // The public link opens without a session and shows only the PUBLIC metric.
+    let published = manager.post("/api/saved_dashboard_public", &form(&[("dashboard_id", &id), ("public", "true")])).await.json();
+    let path = published["public_path"].as_str().expect("public path").to_string();
+    let anonymous = Client::anonymous(&pool);
+    let public = anonymous.get(&path).await;
+    assert_eq!(public.status, StatusCode::OK, "no redirect to the login page");
+    assert!(public.body.contains("not visible to you") && !public.body.contains("Revenue"), "revenue is withheld and not named");
+    assert_eq!(raw_values(&public.body).len(), 1, "NPS only");
+    assert!(!public.body.contains("Open in the dashboard"), "no links into the app");
+    manager.post("/api/saved_dashboard_public", &form(&[("dashboard_id", &id), ("public", "false")])).await;
+    assert_eq!(anonymous.get(&path).await.status, StatusCode::NOT_FOUND);
+}
