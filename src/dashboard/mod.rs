@@ -315,6 +315,20 @@ pub struct MetricOption {
     pub unit: String,
     pub direction: Direction,
     pub aggregation: Aggregation,
+    /// An engagement signal rather than a KPI: read from the signal facts, not exported.
+    #[serde(default)]
+    pub signal: bool,
+}
+
+impl MetricOption {
+    /// The label a metric picker shows: signals are marked as such.
+    pub fn picker_label(&self) -> String {
+        if self.signal {
+            format!("{} (engagement signal)", self.label)
+        } else {
+            self.label.clone()
+        }
+    }
 }
 
 /// One step of the breadcrumb; `depth` is the drill depth its link goes back to.

@@ -106,7 +106,11 @@ fn DashboardBody(data: DashboardData) -> impl IntoView {
             )}
             " UTC"
         </p>
-        <ExportLinks query=data.query.clone()/>
+        {if data.metric.signal {
+            view! { <p class="hint no-print">"Exports cover KPIs; engagement signals are charted here but not exported."</p> }.into_any()
+        } else {
+            view! { <ExportLinks query=data.query.clone()/> }.into_any()
+        }}
         {if empty {
             view! {
                 <p class="empty" role="status" data-testid="no-data">
@@ -191,7 +195,7 @@ fn FilterBar(data: DashboardData) -> impl IntoView {
                 <label>"Metric"
                     <select name="metric">
                         {data.metrics.iter().map(|m| view! {
-                            <option value=m.key.clone() selected=m.key == metric_key>{m.label.clone()}</option>
+                            <option value=m.key.clone() selected=m.key == metric_key>{m.picker_label()}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -211,7 +215,7 @@ fn FilterBar(data: DashboardData) -> impl IntoView {
                     <select name="vs">
                         <option value="" selected=versus_key.is_empty()>"(none)"</option>
                         {data.metrics.iter().filter(|m| m.key != metric_key).map(|m| view! {
-                            <option value=m.key.clone() selected=m.key == versus_key>{m.label.clone()}</option>
+                            <option value=m.key.clone() selected=m.key == versus_key>{m.picker_label()}</option>
                         }).collect_view()}
                     </select>
                 </label>

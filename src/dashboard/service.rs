@@ -40,7 +40,9 @@ pub struct OrgContext {
 
 impl OrgContext {
     pub async fn load(pool: &PgPool, scope: &Scope) -> Result<OrgContext, AppError> {
-        let (catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
+        // KPIs first (the default metric is the first), then the engagement signals.
+        let (mut catalogue, access) = scope.metrics(pool, MetricKind::Kpi).await?;
+        catalogue.extend(scope.metrics(pool, MetricKind::Signal).await?.0);
         let as_of = db::kpi::latest_day(pool, scope.org_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("{} has no KPI data yet", scope.org_name)))?;
@@ -66,7 +68,14 @@ pub async fn dashboard_in(pool: &PgPool, scope: &Scope, context: &OrgContext, qu
     let as_of = *as_of;
     let metrics: Vec<MetricOption> = catalogue
         .iter()
-        .map(|m| MetricOption { key: m.key.clone(), label: m.label.clone(), unit: m.unit.clone(), direction: m.direction, aggregation: m.aggregation })
+        .map(|m| MetricOption {
+            key: m.key.clone(),
+            label: m.label.clone(),
+            unit: m.unit.clone(),
+            direction: m.direction,
+            aggregation: m.aggregation,
+            signal: m.kind == MetricKind::Signal,
+        })
         .collect();
 
     let find_metric = |key: &str| {
@@ -120,7 +129,7 @@ pub async fn dashboard_in(pool: &PgPool, scope: &Scope, context: &OrgContext, qu
     let (previous_start, previous_end) = (start - Duration::days(length), start - Duration::days(1));
     let history_start = previous_start.min(start - Duration::days(HISTORY_DAYS));
 
-    let totals = db::kpi::daily_by(pool, scope.org_id, FactTable::Kpi, &metric.key, metric.aggregation, &selection, None, history_start, end).await?;
+    let totals = db::kpi::daily_by(pool, scope.org_id, fact_table(&metric), &metric.key, metric.aggregation, &selection, None, history_start, end).await?;
     let history: Vec<DailyValue> = totals.iter().map(|r| DailyValue::new(r.day, r.value)).collect();
     let in_range = |d: NaiveDate| d >= start && d <= end;
     let total = delta(
@@ -193,6 +202,15 @@ pub async fn dashboard_in(pool: &PgPool, scope: &Scope, context: &OrgContext, qu
     })
 }
 
+/// Where a metric's daily facts are.
+fn fact_table(metric: &MetricOption) -> FactTable {
+    if metric.signal {
+        FactTable::Signal
+    } else {
+        FactTable::Kpi
+    }
+}
+
 /// Ranges at least this long read their whole weeks from the stored weekly aggregates.
 const LONG_RANGE_DAYS: i64 = 180;
 
@@ -218,7 +236,8 @@ async fn weekly_view(
     (start, end): (NaiveDate, NaiveDate),
 ) -> Result<Vec<PeriodAggregate>, AppError> {
     let mut weeks = aggregate_by(daily, Granularity::Week, metric.aggregation);
-    let Some((dimension, member)) = stored_slice(selection).filter(|_| (end - start).num_days() + 1 >= LONG_RANGE_DAYS) else {
+    // Period aggregates are kept for KPIs only.
+    let Some((dimension, member)) = stored_slice(selection).filter(|_| !metric.signal && (end - start).num_days() + 1 >= LONG_RANGE_DAYS) else {
         return Ok(weeks);
     };
     let stored: HashMap<NaiveDate, (f64, i32)> = db::aggregates::slice(pool, org_id, Grain::Week, &metric.key, (dimension, &member), start, end)
@@ -247,11 +266,11 @@ async fn breakdown(
     (start, end): (NaiveDate, NaiveDate),
     (previous_start, previous_end): (NaiveDate, NaiveDate),
 ) -> Result<Vec<BreakdownRow>, AppError> {
-    let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &metric.key, metric.aggregation, selection, Some(by), previous_start, end).await?;
+    let rows = db::kpi::daily_by(pool, org_id, fact_table(metric), &metric.key, metric.aggregation, selection, Some(by), previous_start, end).await?;
     let members = group_by_member(&rows);
     let versus_totals: BTreeMap<String, f64> = match versus {
         Some(v) => {
-            let rows = db::kpi::daily_by(pool, org_id, FactTable::Kpi, &v.key, v.aggregation, selection, Some(by), start, end).await?;
+            let rows = db::kpi::daily_by(pool, org_id, fact_table(v), &v.key, v.aggregation, selection, Some(by), start, end).await?;
             group_by_member(&rows)
                 .into_iter()
                 .filter_map(|(member, days)| Some((member, combine(v.aggregation, &days.iter().map(|p| p.value).collect::<Vec<_>>())?)))
@@ -342,7 +361,7 @@ mod tests {
 
     #[test]
     fn breakdowns_keep_the_largest_members_and_fold_the_rest_into_other() {
-        let metric = MetricOption { key: "revenue".into(), label: "Revenue".into(), unit: "USD".into(), direction: Direction::HigherIsBetter, aggregation: Aggregation::Sum };
+        let metric = MetricOption { key: "revenue".into(), label: "Revenue".into(), unit: "USD".into(), direction: Direction::HigherIsBetter, aggregation: Aggregation::Sum, signal: false };
         let rows: Vec<BreakdownRow> = (0..40).map(|i| row(&format!("m{i}"), 100.0 - i as f64)).collect();
         let folded = fold_tail(rows, MAX_BREAKDOWN_MEMBERS, &metric);
         assert_eq!(folded.len(), MAX_BREAKDOWN_MEMBERS + 1);

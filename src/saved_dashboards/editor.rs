@@ -459,7 +459,7 @@ fn WidgetForm(editor: Editor, editing: RwSignal<Option<usize>>, metrics: Vec<Met
             {allow_none.then(|| view! { <option value="">"(none)"</option> })}
             {metrics.into_iter().map(|m| {
                 let key = m.key.clone();
-                view! { <option value=m.key.clone() selected=move || draft.with(|d| selected(d) == key)>{m.label.clone()}</option> }
+                view! { <option value=m.key.clone() selected=move || draft.with(|d| selected(d) == key)>{m.picker_label()}</option> }
             }).collect_view()}
         }
     };

@@ -171,8 +171,8 @@ fn DashboardTable(dashboards: Vec<DashboardSummary>, title: &'static str, can_bu
     }
 }
 
-/// Refetches `view` on the dashboard's refresh interval (the URL's `refresh`, else its own).
-fn auto_refresh<T: Clone + Send + Sync + 'static>(resource: Resource<Result<T, AppError>>, seconds: Memo<Option<u64>>) {
+/// Refetches `resource` on the dashboard's refresh interval (the URL's `refresh`, else its own).
+fn auto_refresh(resource: Resource<Result<SavedView, AppError>>, seconds: Memo<Option<u64>>) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |previous: Option<Option<leptos::leptos_dom::helpers::IntervalHandle>>| {
         if let Some(Some(handle)) = previous {

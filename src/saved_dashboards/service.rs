@@ -95,7 +95,8 @@ pub async fn validate(pool: &PgPool, scope: &Scope, mut spec: DashboardSpec) -> 
         return Err(bad("`default_query`: a dashboard's filters are a range and dimension values; metrics belong to widgets".into()));
     }
     spec.default_query = defaults.to_query_string();
-    let (catalogue, _) = scope.metrics(pool, MetricKind::Kpi).await?;
+    let (mut catalogue, _) = scope.metrics(pool, MetricKind::Kpi).await?;
+    catalogue.extend(scope.metrics(pool, MetricKind::Signal).await?.0);
     let known = |key: &str| catalogue.iter().any(|m| m.key == key);
     for (i, w) in spec.widgets.iter_mut().enumerate() {
         let name = format!("widget {} ({:?})", i + 1, w.title);

@@ -151,7 +151,9 @@ async fn dashboard_pages_render_on_the_server_for_each_reader(pool: PgPool) {
             {"id": null, "widget_type": "metric_card", "chart_type": null, "title": "Revenue", "query": "metric=revenue", "pinned": false, "body": "", "x": 0, "y": 0, "w": 4, "h": 2},
             {"id": null, "widget_type": "metric_card", "chart_type": null, "title": "NPS", "query": "metric=nps", "pinned": false, "body": "", "x": 4, "y": 0, "w": 4, "h": 2},
             {"id": null, "widget_type": "text", "chart_type": null, "title": "Notes", "query": "", "pinned": false,
-             "body": "**Read me** <script>alert(1)</script> [bad](javascript:alert(1)) [ok](https://example.com)", "x": 8, "y": 0, "w": 4, "h": 2}
+             "body": "**Read me** <script>alert(1)</script> [bad](javascript:alert(1)) [ok](https://example.com)", "x": 8, "y": 0, "w": 4, "h": 2},
+            {"id": null, "widget_type": "metric_card", "chart_type": null, "title": "Sessions", "query": "metric=sessions", "pinned": false, "body": "", "x": 0, "y": 2, "w": 4, "h": 2},
+            {"id": null, "widget_type": "chart", "chart_type": "bar", "title": "Sessions by region", "query": "metric=sessions", "pinned": false, "body": "", "x": 4, "y": 2, "w": 8, "h": 4}
         ]
     });
     let created = manager.post("/api/saved_dashboard_create", &form(&[("spec", &spec.to_string())])).await;
@@ -171,9 +173,22 @@ async fn dashboard_pages_render_on_the_server_for_each_reader(pool: PgPool) {
     .fetch_one(&pool)
     .await
     .expect("revenue");
+    // An engagement signal is charted too, from the signal facts.
+    let sessions: f64 = sqlx::query_scalar(
+        "WITH o AS (SELECT id FROM io_org WHERE slug = 'acme'), last AS (SELECT max(kpi_date) AS d FROM io_kpi_daily WHERE org_id = (SELECT id FROM o))
+         SELECT sum(value)::float8 FROM io_engagement_signal_daily, last WHERE org_id = (SELECT id FROM o) AND signal_key = 'sessions' AND signal_date > last.d - 30 AND signal_date <= last.d",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("sessions");
     let shown = raw_values(&page.body);
-    assert_eq!(shown.len(), 2, "two metric cards");
+    assert_eq!(shown.len(), 3, "three metric cards");
     assert!((shown[0] - revenue).abs() <= 1e-6 * revenue.abs(), "page {} vs SQL {revenue}", shown[0]);
+    assert!((shown[2] - sessions).abs() <= 1e-6 * sessions.abs(), "page {} vs SQL {sessions}", shown[2]);
+    let view = manager.post("/api/saved_dashboard_view", &form(&[("dashboard_id", &id)])).await.json();
+    assert_eq!(kinds(&view), ["Data", "Data", "Text", "Data", "Data"]);
+    let regions = view["widgets"][4]["content"]["Data"]["breakdown"].as_array().expect("the signal's breakdown").len();
+    assert!(regions >= 3, "sessions by region: {regions} rows");
     assert!(page.body.contains("<strong>Read me</strong>") && page.body.contains("&lt;script&gt;"), "Markdown rendered, raw HTML shown as text");
     assert!(!page.body.contains("<script>alert") && !page.body.contains("href=\"javascript:"), "nothing executable");
     assert!(page.body.contains("href=\"https://example.com\" rel=\"noopener noreferrer nofollow\""));
@@ -194,7 +209,7 @@ async fn dashboard_pages_render_on_the_server_for_each_reader(pool: PgPool) {
     let public = anonymous.get(&path).await;
     assert_eq!(public.status, StatusCode::OK, "no redirect to the login page");
     assert!(public.body.contains("not visible to you") && !public.body.contains("Revenue"), "revenue is withheld and not named");
-    assert_eq!(raw_values(&public.body).len(), 1, "NPS only");
+    assert_eq!(raw_values(&public.body).len(), 1, "NPS only (sessions are INTERNAL)");
     assert!(!public.body.contains("Open in the dashboard"), "no links into the app");
     manager.post("/api/saved_dashboard_public", &form(&[("dashboard_id", &id), ("public", "false")])).await;
     assert_eq!(anonymous.get(&path).await.status, StatusCode::NOT_FOUND);
