@@ -67,13 +67,17 @@ const NAV: [(&str, &str, Capability); 14] = [
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // `data-hydrated` turns "true" once the browser has taken the page over (effects run there
+    // only): tests wait for it before using what needs the wasm, as a person waits for a page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <Stylesheet id="leptos" href="/pkg/insightops.css"/>
         <Title text="InsightOps"/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <TopBar/>
-            <main id="main" tabindex="-1">
+            <main id="main" tabindex="-1" data-hydrated=move || hydrated.get().to_string()>
                 <Routes fallback=|| view! { <NotFound/> }>
                     // Async: the whole page, numbers included, is in the first HTML response.
                     <Route path=StaticSegment("") view=ExecOverviewPage ssr=SsrMode::Async/>

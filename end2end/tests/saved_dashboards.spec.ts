@@ -29,6 +29,13 @@ async function drag(page: Page, from: Locator, dx: number, dy: number) {
   await page.mouse.up();
 }
 
+/** Opens `path` and waits until the browser has taken the page over (the wasm has hydrated it). */
+async function open(page: Page, path: string) {
+  const response = await page.goto(path);
+  await expect(page.locator('main[data-hydrated="true"]')).toHaveCount(1);
+  return response;
+}
+
 const serious = async (page: Page) =>
   (await new AxeBuilder({ page }).analyze()).violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -36,9 +43,11 @@ const serious = async (page: Page) =>
 
 test('build from a template, add a widget, move it by keyboard and drag, save, reload, share read-only', async ({ page, browser }) => {
   test.setTimeout(120_000);
+  // Tall enough that a drag from the grid's bottom row to its top stays on the screen.
+  await page.setViewportSize({ width: 1280, height: 1800 });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto('/dashboards');
+  await open(page, '/dashboards');
   await page.getByTestId('template-sales-weekly').click();
   await expect(page).toHaveURL(/\/dashboards\/[0-9a-f-]{36}\/edit$/);
   const id = page.url().split('/').slice(-2)[0];
@@ -46,9 +55,9 @@ test('build from a template, add a widget, move it by keyboard and drag, save, r
 
   // A metric card on NPS goes to the first free place, below the template's widgets.
   const form = page.getByTestId('widget-form');
-  await form.getByLabel('Type').selectOption('metric_card');
-  await form.getByLabel('Title').fill('NPS now');
-  await form.getByLabel('Metric').selectOption('nps');
+  await form.getByRole('combobox', { name: 'Type', exact: true }).selectOption('metric_card');
+  await form.getByRole('textbox', { name: 'Title' }).fill('NPS now');
+  await form.getByRole('combobox', { name: 'Metric', exact: true }).selectOption('nps');
   await form.getByRole('button', { name: 'Add widget' }).click();
   await expect(page.getByTestId('editor-tile')).toHaveCount(7);
   const nps = tile(page, 'NPS now');
@@ -64,6 +73,7 @@ test('build from a template, add a widget, move it by keyboard and drag, save, r
   await expect(page.getByTestId('editor-status')).toHaveText('NPS now: column 3, row 11, 5 wide, 2 tall');
 
   // Drag by the title bar three columns right and up onto the top row: the cards there move down.
+  await page.evaluate(() => window.scrollTo(0, 0));
   const grid = await page.getByTestId('editor-grid').boundingBox();
   if (!grid) throw new Error('no grid');
   const column = (grid.width + 8) / 12;
@@ -86,8 +96,9 @@ test('build from a template, add a widget, move it by keyboard and drag, save, r
 
   await page.getByTestId('save-dashboard').click();
   await expect(page.getByText('Saved, version 2')).toBeVisible();
-  expect(sql(`SELECT x || ',' || y || ',' || w || ',' || h FROM io_dashboard_widget WHERE dashboard_id = '${id}' AND title = 'NPS now'`)).toBe('5,0,5,3');
+  expect(sql(`SELECT pos_x || ',' || pos_y || ',' || width || ',' || height FROM io_dashboard_widget WHERE dashboard_id = '${id}' AND title = 'NPS now'`)).toBe('5,0,5,3');
   await page.reload();
+  await expect(page.locator('main[data-hydrated="true"]')).toHaveCount(1);
   await expectCell(tile(page, 'NPS now'), { x: 5, y: 0, w: 5, h: 3 });
 
   // The view: the widget where it was, with the database's number.
@@ -106,7 +117,7 @@ test('build from a template, add a widget, move it by keyboard and drag, save, r
   expect(await serious(page)).toEqual([]);
 
   // Share it with the board member for viewing.
-  await page.goto(`/dashboards/${id}/edit`);
+  await open(page, `/dashboards/${id}/edit`);
   await page.getByLabel('Email of someone in your org').fill('board@acme.example');
   await page.getByRole('button', { name: 'Share', exact: true }).click();
   await expect(page.getByTestId('share-list')).toContainText('board@acme.example');
@@ -129,11 +140,11 @@ test('build from a template, add a widget, move it by keyboard and drag, save, r
 });
 
 test('filters apply to every widget, chips remove them, and the public link reads without a session', async ({ page, browser }) => {
-  await page.goto('/dashboards');
+  await open(page, '/dashboards');
   await page.getByTestId('template-board-monthly').click();
   await expect(page).toHaveURL(/\/edit$/);
   const id = page.url().split('/').slice(-2)[0];
-  await page.goto(`/dashboards/${id}`);
+  await open(page, `/dashboards/${id}`);
   const revenue = page.locator('[data-testid="saved-widget"]', { has: page.getByRole('heading', { name: 'Revenue', exact: true }) });
   const before = Number(await revenue.getByTestId('widget-value').getAttribute('data-raw'));
 
@@ -160,7 +171,7 @@ test('filters apply to every widget, chips remove them, and the public link read
   await expect(revenue.getByTestId('widget-value')).toHaveAttribute('data-raw', String(before));
 
   // The public link: no session, the PUBLIC metric only, gone once revoked.
-  await page.goto(`/dashboards/${id}/edit`);
+  await open(page, `/dashboards/${id}/edit`);
   await page.getByRole('button', { name: 'Create a public link' }).click();
   const path = (await page.getByTestId('public-link').getAttribute('href')) ?? '';
   expect(path).toMatch(/^\/public\/dashboards\/[0-9a-f]{64}$/);
@@ -182,7 +193,7 @@ test('the main pages work on a 390 px phone: the menu button opens the navigatio
   await page.setViewportSize({ width: 390, height: 844 });
   const id = sql(`SELECT d.id FROM io_dashboard d JOIN io_org o ON o.id = d.org_id WHERE o.slug = 'acme' ORDER BY d.created_at LIMIT 1`);
   for (const path of ['/', '/exec', '/dashboard?metric=revenue&range=30d', '/dashboards', `/dashboards/${id}`, `/dashboards/${id}/edit`, '/ask', '/recommendations', '/reports']) {
-    await page.goto(path);
+    await open(page, path);
     expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
     await expect(page.getByTestId('main-nav'), path).toBeHidden();
   }

@@ -81,6 +81,10 @@ struct Editor {
     preview: RwSignal<Option<Vec<WidgetSpec>>>,
     drag: RwSignal<Option<Drag>>,
     grid: NodeRef<leptos::html::Div>,
+    /// The widget in the form. An index: cleared by whatever can shift the indices (remove,
+    /// undo, save), so it never points at another widget.
+    editing: RwSignal<Option<usize>>,
+    saving: RwSignal<bool>,
 }
 
 fn describe(w: &WidgetSpec) -> String {
@@ -97,6 +101,8 @@ impl Editor {
             preview: RwSignal::new(None),
             drag: RwSignal::new(None),
             grid: NodeRef::new(),
+            editing: RwSignal::new(None),
+            saving: RwSignal::new(false),
         }
     }
 
@@ -121,6 +127,7 @@ impl Editor {
 
     fn undo(self) {
         let Some(previous) = self.history.try_update(|h| h.pop()).flatten() else { return };
+        self.editing.set(None);
         self.spec.set(previous);
         self.dirty.set(true);
         self.status.set("Undone.".into());
@@ -144,6 +151,7 @@ impl Editor {
 
     fn remove(self, index: usize) {
         let title = self.spec.with_untracked(|s| s.widgets.get(index).map(|w| w.title.clone())).unwrap_or_default();
+        self.editing.set(None);
         self.change(format!("Removed {title}. Undo brings it back."), |s| {
             if index < s.widgets.len() {
                 s.widgets.remove(index);
@@ -175,7 +183,12 @@ impl Editor {
         let cells = |pixels: i32, step: f64| (f64::from(pixels) / step).round() as i32;
         let (dx, dy) = (cells(x - d.start.0, d.step.0), cells(y - d.start.1, d.step.1));
         let o = d.origin;
-        let cell = if d.resize { Cell { w: o.w + dx, h: o.h + dy, ..o } } else { Cell { x: o.x + dx, y: o.y + dy, ..o } };
+        // A resize stops at the right edge instead of pushing the widget left.
+        let cell = if d.resize {
+            Cell { w: (o.w + dx).clamp(1, crate::domain::dashboards::GRID_COLUMNS - o.x), h: o.h + dy, ..o }
+        } else {
+            Cell { x: o.x + dx, y: o.y + dy, ..o }
+        };
         let layout = self.spec.with_untracked(|s| place(&s.widgets, d.index, cell));
         self.preview.set(Some(layout));
     }
@@ -197,18 +210,24 @@ fn EditorBody(dashboard: SavedDashboard, metrics: Vec<MetricOption>) -> AnyView 
     let editor = Editor::new(dashboard.spec.clone());
     let version = RwSignal::new(dashboard.version);
     let failure = RwSignal::new(None::<String>);
-    let editing = RwSignal::new(None::<usize>);
+    let editing = editor.editing;
     let id = dashboard.id;
     let save = move |_| {
-        let body = serde_json::to_string(&editor.spec.get_untracked()).unwrap_or_default();
+        let sent = editor.spec.get_untracked();
+        let body = serde_json::to_string(&sent).unwrap_or_default();
+        editor.saving.set(true);
         editor.status.set("Saving…".into());
         leptos::task::spawn_local(async move {
             match save_saved_dashboard(id.to_string(), version.get_untracked(), body).await {
                 Ok(saved) => {
                     version.set(saved.version);
-                    // The server's copy: new widgets now have their ids.
-                    editor.spec.set(saved.spec);
-                    editor.dirty.set(false);
+                    // The server's copy gives new widgets their ids (and its order shifts indices);
+                    // a change made while the save was on its way is kept, to be saved next.
+                    if editor.spec.with_untracked(|s| *s == sent) {
+                        editor.editing.set(None);
+                        editor.spec.set(saved.spec);
+                        editor.dirty.set(false);
+                    }
                     failure.set(None);
                     editor.status.set(format!("Saved (version {}).", saved.version));
                 }
@@ -217,6 +236,7 @@ fn EditorBody(dashboard: SavedDashboard, metrics: Vec<MetricOption>) -> AnyView 
                     failure.set(Some(e.to_string()));
                 }
             }
+            editor.saving.set(false);
         });
     };
     let manage = dashboard.access.can_manage();
@@ -225,7 +245,7 @@ fn EditorBody(dashboard: SavedDashboard, metrics: Vec<MetricOption>) -> AnyView 
             <h1>{move || format!("Editing “{}”", editor.spec.with(|s| s.name.clone()))}</h1>
             <div class="editor-actions" role="toolbar" aria-label="Dashboard">
                 <button type="button" on:click=move |_| editor.undo() disabled=move || editor.history.with(|h| h.is_empty())>"Undo"</button>
-                <button type="button" class="primary" on:click=save data-testid="save-dashboard">"Save"</button>
+                <button type="button" class="primary" on:click=save data-testid="save-dashboard" disabled=move || editor.saving.get()>"Save"</button>
                 <a href=dashboard_path(&id)>"View"</a>
             </div>
         </section>
@@ -271,7 +291,12 @@ fn EditorGrid(editor: Editor, editing: RwSignal<Option<usize>>) -> AnyView {
 
 #[component]
 fn EditorTile(editor: Editor, index: usize, editing: RwSignal<Option<usize>>) -> AnyView {
-    let widget = move || editor.layout().get(index).cloned();
+    // One read of the layout per tile and change, not one per attribute (a drag changes it often).
+    let memo = Memo::new(move |_| match editor.preview.with(|p| p.as_ref().map(|l| l.get(index).cloned())) {
+        Some(w) => w,
+        None => editor.spec.with(|s| s.widgets.get(index).cloned()),
+    });
+    let widget = move || memo.get();
     let field = move |f: fn(&WidgetSpec) -> String| move || widget().map(|w| f(&w)).unwrap_or_default();
     let style = move || widget().map(|w| format!("grid-column: {} / span {}; grid-row: {} / span {};", w.x + 1, w.w, w.y + 1, w.h)).unwrap_or_default();
     let keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -296,6 +321,7 @@ fn EditorTile(editor: Editor, index: usize, editing: RwSignal<Option<usize>>) ->
             false => editor.nudge(index, step.0, step.1, 0, 0),
         }
     };
+    // The visible text is part of each button's name (axe: label-content-name-mismatch).
     let tool = move |label: &'static str, text: &'static str, step: (i32, i32, i32, i32)| {
         let aria = move || format!("{label}: {}", widget().map(|w| w.title).unwrap_or_default());
         view! { <button type="button" aria-label=aria title=label on:click=move |_| editor.nudge(index, step.0, step.1, step.2, step.3)>{text}</button> }
@@ -311,7 +337,7 @@ fn EditorTile(editor: Editor, index: usize, editing: RwSignal<Option<usize>>) ->
     }
     .into_any();
     let moves = view! { {tool("Move left", "←", (-1, 0, 0, 0))} {tool("Move right", "→", (1, 0, 0, 0))} {tool("Move up", "↑", (0, -1, 0, 0))} {tool("Move down", "↓", (0, 1, 0, 0))} }.into_any();
-    let sizes = view! { {tool("Wider", "W+", (0, 0, 1, 0))} {tool("Narrower", "W−", (0, 0, -1, 0))} {tool("Taller", "H+", (0, 0, 0, 1))} {tool("Shorter", "H−", (0, 0, 0, -1))} }.into_any();
+    let sizes = view! { {tool("Wider", "Wider", (0, 0, 1, 0))} {tool("Narrower", "Narrower", (0, 0, -1, 0))} {tool("Taller", "Taller", (0, 0, 0, 1))} {tool("Shorter", "Shorter", (0, 0, 0, -1))} }.into_any();
     let title = move || widget().map(|w| w.title).unwrap_or_default();
     let others = view! {
         <button type="button" on:click=move |_| editing.set(Some(index)) aria-label=move || format!("Edit {}", title())>"Edit"</button>
@@ -367,7 +393,7 @@ impl Draft {
 
     fn of(w: &WidgetSpec) -> Draft {
         let q = DashboardQuery::from_query_string(&w.query).unwrap_or_default();
-        let own = DashboardQuery { metric: None, versus: None, drill: Vec::new(), ..q.clone() }.to_query_string();
+        let own = DashboardQuery { metric: None, versus: None, ..q.clone() }.to_query_string();
         Draft {
             widget_type: w.widget_type,
             chart_type: w.chart_type.unwrap_or(ChartType::Line),
@@ -396,7 +422,8 @@ impl Draft {
                 return Err("Own filters: the metric is chosen above, not here.".into());
             }
             q.metric = Some(self.metric.clone()).filter(|m| !m.is_empty());
-            q.versus = Some(self.versus.clone()).filter(|m| !m.is_empty() && self.chart_type == ChartType::Scatter);
+            let scatter = self.widget_type == WidgetType::Chart && self.chart_type == ChartType::Scatter;
+            q.versus = Some(self.versus.clone()).filter(|m| !m.is_empty() && scatter);
             q.to_query_string()
         };
         let chart_type = (self.widget_type == WidgetType::Chart).then_some(self.chart_type);
@@ -425,6 +452,7 @@ fn WidgetForm(editor: Editor, editing: RwSignal<Option<usize>>, metrics: Vec<Met
         }
     });
     let blank_metric = first_metric.clone();
+    let cancel_metric = first_metric.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let d = draft.get_untracked();
@@ -468,21 +496,23 @@ fn WidgetForm(editor: Editor, editing: RwSignal<Option<usize>>, metrics: Vec<Met
             <h2 id="widget-form-title">{move || if editing.get().is_some() { "Edit widget" } else { "Add a widget" }}</h2>
             <form class="filters" on:submit=submit data-testid="widget-form">
                 <label>"Type"
-                    <select on:change=set(|d, v| d.widget_type = WidgetType::parse(&v).unwrap_or(WidgetType::MetricCard))>
+                    <select aria-label="Type" prop:value=move || draft.with(|d| d.widget_type.as_str().to_string())
+                        on:change=set(|d, v| d.widget_type = WidgetType::parse(&v).unwrap_or(WidgetType::MetricCard))>
                         {WidgetType::ALL.into_iter().map(|t| view! { <option value=t.as_str() selected=move || draft.with(|d| d.widget_type == t)>{t.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class:hidden=move || !is(WidgetType::Chart)()>"Chart"
-                    <select on:change=set(|d, v| d.chart_type = ChartType::parse(&v).unwrap_or(ChartType::Line))>
+                    <select aria-label="Chart" prop:value=move || draft.with(|d| d.chart_type.as_str().to_string())
+                        on:change=set(|d, v| d.chart_type = ChartType::parse(&v).unwrap_or(ChartType::Line))>
                         {ChartType::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=move || draft.with(|d| d.chart_type == c)>{c.as_str()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>"Title" <input type="text" maxlength="120" prop:value=move || draft.with(|d| d.title.clone()) on:input=set(|d, v| d.title = v)/></label>
                 <label class:hidden=is(WidgetType::Text)>"Metric"
-                    <select on:change=set(|d, v| d.metric = v)>{metric_options.clone()(|d| d.metric.clone(), false)}</select>
+                    <select aria-label="Metric" prop:value=move || draft.with(|d| d.metric.clone()) on:change=set(|d, v| d.metric = v)>{metric_options.clone()(|d| d.metric.clone(), false)}</select>
                 </label>
                 <label class:hidden=move || !(is(WidgetType::Chart)() && draft.with(|d| d.chart_type == ChartType::Scatter))>"Compare with"
-                    <select on:change=set(|d, v| d.versus = v)>{metric_options(|d| d.versus.clone(), true)}</select>
+                    <select aria-label="Compare with" prop:value=move || draft.with(|d| d.versus.clone()) on:change=set(|d, v| d.versus = v)>{metric_options(|d| d.versus.clone(), true)}</select>
                 </label>
                 <label class="check" class:hidden=is(WidgetType::Text)>
                     <input type="checkbox" prop:checked=move || draft.with(|d| d.pinned) on:change=move |ev| draft.update(|d| d.pinned = event_target_checked(&ev))/>
@@ -495,7 +525,10 @@ fn WidgetForm(editor: Editor, editing: RwSignal<Option<usize>>, metrics: Vec<Met
                     <textarea rows="4" prop:value=move || draft.with(|d| d.body.clone()) on:input=set(|d, v| d.body = v)></textarea>
                 </label>
                 <button type="submit">{move || if editing.get().is_some() { "Update widget" } else { "Add widget" }}</button>
-                {move || editing.get().is_some().then(|| view! { <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button> })}
+                {move || editing.get().is_some().then(|| {
+                    let metric = cancel_metric.clone();
+                    view! { <button type="button" on:click=move |_| { editing.set(None); problem.set(None); draft.set(Draft::blank(&metric)); }>"Cancel"</button> }
+                })}
             </form>
             {move || problem.get().map(|m| view! { <p class="error-panel" role="alert">{m}</p> })}
         </section>
@@ -506,6 +539,8 @@ fn WidgetForm(editor: Editor, editing: RwSignal<Option<usize>>, metrics: Vec<Met
 #[component]
 fn SettingsForm(editor: Editor) -> AnyView {
     let problem = RwSignal::new(None::<String>);
+    // The server's first HTML has the values too (`prop:` is only set in the browser).
+    let initial = editor.spec.get_untracked();
     let text = move |f: fn(&DashboardSpec) -> String| move || editor.spec.with(|s| f(s));
     let set = move |what: &'static str, f: fn(&mut DashboardSpec, String)| {
         move |ev: leptos::ev::Event| {
@@ -528,21 +563,21 @@ fn SettingsForm(editor: Editor) -> AnyView {
         <section class="widget" aria-labelledby="settings-title">
             <h2 id="settings-title">"Settings"</h2>
             <div class="filters">
-                <label>"Name" <input type="text" maxlength="120" prop:value=text(|s| s.name.clone()) on:change=set("name", |s, v| s.name = v)/></label>
-                <label class="wide">"Description" <input type="text" maxlength="2000" prop:value=text(|s| s.description.clone()) on:change=set("description", |s, v| s.description = v)/></label>
-                <label>"Default filters" <input type="text" placeholder="range=30d&region=EMEA" prop:value=text(|s| s.default_query.clone()) on:change=set_filters/></label>
+                <label>"Name" <input type="text" maxlength="120" value=initial.name prop:value=text(|s| s.name.clone()) on:change=set("name", |s, v| s.name = v)/></label>
+                <label class="wide">"Description" <input type="text" maxlength="2000" value=initial.description prop:value=text(|s| s.description.clone()) on:change=set("description", |s, v| s.description = v)/></label>
+                <label>"Default filters" <input type="text" placeholder="range=30d&region=EMEA" value=initial.default_query prop:value=text(|s| s.default_query.clone()) on:change=set_filters/></label>
                 <label>"Auto-refresh"
-                    <select on:change=set("auto-refresh", |s, v| s.refresh = v)>
+                    <select prop:value=text(|s| s.refresh.clone()) on:change=set("auto-refresh", |s, v| s.refresh = v)>
                         {AutoRefresh::ALL.into_iter().map(|r| view! { <option value=r.token() selected=move || editor.spec.with(|s| s.refresh == r.token())>{r.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="check">
-                    <input type="checkbox" prop:checked=move || editor.spec.with(|s| s.is_template)
+                    <input type="checkbox" checked=initial.is_template prop:checked=move || editor.spec.with(|s| s.is_template)
                         on:change=move |ev| { let on = event_target_checked(&ev); editor.change("Changed the template setting.".into(), |s| s.is_template = on) }/>
                     "A template for the org"
                 </label>
                 <label class:hidden=move || !editor.spec.with(|s| s.is_template)>"Template type"
-                    <input type="text" maxlength="60" placeholder="sales weekly" prop:value=text(|s| s.template_type.clone().unwrap_or_default())
+                    <input type="text" maxlength="60" placeholder="sales weekly" value=initial.template_type.unwrap_or_default() prop:value=text(|s| s.template_type.clone().unwrap_or_default())
                         on:change=set("template type", |s, v| s.template_type = Some(v))/>
                 </label>
             </div>

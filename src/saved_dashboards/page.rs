@@ -171,22 +171,39 @@ fn DashboardTable(dashboards: Vec<DashboardSummary>, title: &'static str, can_bu
     }
 }
 
-/// Refetches `resource` on the dashboard's refresh interval (the URL's `refresh`, else its own).
+/// Refetches `resource` on the dashboard's refresh interval (the URL's `refresh`, else its own);
+/// the timer stops when the page is left.
 fn auto_refresh(resource: Resource<Result<SavedView, AppError>>, seconds: Memo<Option<u64>>) {
     #[cfg(feature = "hydrate")]
-    Effect::new(move |previous: Option<Option<leptos::leptos_dom::helpers::IntervalHandle>>| {
-        if let Some(Some(handle)) = previous {
-            handle.clear();
-        }
-        seconds.get().and_then(|s| set_interval_with_handle(move || resource.refetch(), std::time::Duration::from_secs(s)).ok())
-    });
+    {
+        let timer = StoredValue::new(None::<leptos::leptos_dom::helpers::IntervalHandle>);
+        let stop = move || {
+            if let Some(handle) = timer.try_update_value(|t| t.take()).flatten() {
+                handle.clear();
+            }
+        };
+        Effect::new(move |_| {
+            stop();
+            let handle = seconds.get().and_then(|s| set_interval_with_handle(move || resource.refetch(), std::time::Duration::from_secs(s)).ok());
+            timer.set_value(handle);
+        });
+        on_cleanup(stop);
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = (resource, seconds);
 }
 
+/// The refresh in effect: the URL's when it names one (`refresh=off` included), else the dashboard's.
+fn refresh_in_effect(filters: &str, own: &str) -> AutoRefresh {
+    let named = filters.split('&').any(|pair| pair.trim_start_matches('?').starts_with("refresh="));
+    match DashboardQuery::from_query_string(filters) {
+        Ok(q) if named => q.refresh,
+        _ => AutoRefresh::ALL.into_iter().find(|r| r.token() == own).unwrap_or(AutoRefresh::Off),
+    }
+}
+
 fn refresh_seconds(filters: &str, own: &str) -> Option<u64> {
-    let from_url = DashboardQuery::from_query_string(filters).ok().map(|q| q.refresh).filter(|r| *r != AutoRefresh::Off);
-    from_url.or_else(|| AutoRefresh::ALL.into_iter().find(|r| r.token() == own)).and_then(AutoRefresh::seconds)
+    refresh_in_effect(filters, own).seconds()
 }
 
 #[component]
@@ -205,7 +222,8 @@ pub fn SavedDashboardPage() -> impl IntoView {
             {move || view.get().map(|result| match result {
                 Ok(data) => {
                     let base = dashboard_path(&data.dashboard.id);
-                    view! { <SavedDashboardView data base public=false/> }.into_any()
+                    let url = key.get_untracked().1;
+                    view! { <SavedDashboardView data base url public=false/> }.into_any()
                 }
                 Err(error) => view! { <Title text="Dashboard · InsightOps"/><ErrorPanel error/><p><a href="/dashboards">"All dashboards"</a></p> }.into_any(),
             })}
@@ -228,8 +246,9 @@ pub fn PublicDashboardPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || view.get().map(|result| match result {
                 Ok(data) => {
-                    let base = format!("/public/dashboards/{}", key.get_untracked().0);
-                    view! { <SavedDashboardView data base public=true/> }.into_any()
+                    let (token, url) = key.get_untracked();
+                    let base = format!("/public/dashboards/{token}");
+                    view! { <SavedDashboardView data base url public=true/> }.into_any()
                 }
                 Err(error) => view! { <Title text="Dashboard · InsightOps"/><ErrorPanel error/> }.into_any(),
             })}
@@ -237,10 +256,10 @@ pub fn PublicDashboardPage() -> impl IntoView {
     }
 }
 
-/// A dashboard with its widgets on the grid, in reading order (row, then column) so a phone,
+/// A dashboard with its widgets on the grid (`url`: the page's query string), in reading order (row, then column) so a phone,
 /// where they stack, and a screen reader take them top to bottom.
 #[component]
-fn SavedDashboardView(data: SavedView, base: String, public: bool) -> impl IntoView {
+fn SavedDashboardView(data: SavedView, base: String, url: String, public: bool) -> impl IntoView {
     let d = &data.dashboard;
     let filters = DashboardQuery::from_query_string(&data.filters).unwrap_or_default();
     let mut widgets: Vec<(usize, super::WidgetView)> = data.widgets.into_iter().enumerate().collect();
@@ -258,6 +277,7 @@ fn SavedDashboardView(data: SavedView, base: String, public: bool) -> impl IntoV
         (None, _) => format!("You: {}", d.access.label().to_lowercase()),
     };
     let edit = (!public && d.access.can_edit()).then(|| format!("{}/edit", dashboard_path(&d.id)));
+    let refresh = refresh_in_effect(&url, &d.spec.refresh);
     view! {
         <Title text=format!("{} · InsightOps", d.spec.name)/>
         <section class="page-head">
@@ -268,7 +288,7 @@ fn SavedDashboardView(data: SavedView, base: String, public: bool) -> impl IntoV
             </nav>
         </section>
         <p class="as-of">{who}{(!d.spec.description.is_empty()).then(|| format!(" · {}", d.spec.description))}</p>
-        <DashboardFilters filters base dimension_values/>
+        <DashboardFilters filters base dimension_values refresh/>
         {widgets.is_empty().then(|| view! { <p class="empty" role="status">"This dashboard has no widgets yet."</p> })}
         <div class="saved-grid" data-testid="saved-grid">
             {widgets.into_iter().map(|(index, widget)| view! { <SavedWidget widget index public/> }).collect_view()}
@@ -278,14 +298,21 @@ fn SavedDashboardView(data: SavedView, base: String, public: bool) -> impl IntoV
 
 /// The dashboard's range, dimension values and refresh as a GET form on its own path.
 #[component]
-fn DashboardFilters(filters: DashboardQuery, base: String, dimension_values: Vec<(crate::domain::Dimension, Vec<String>)>) -> impl IntoView {
+fn DashboardFilters(filters: DashboardQuery, base: String, dimension_values: Vec<(crate::domain::Dimension, Vec<String>)>, refresh: AutoRefresh) -> impl IntoView {
     let custom = filters.range == RangePreset::Custom;
     let chip_base = filters.clone();
     let chip_filter = filters.filter.clone();
     let chip_path = base.clone();
+    // Chip links always name the range: a bare path would bring the dashboard's default filters back.
     let href = Callback::new(move |filter| {
-        let query = DashboardQuery { filter, ..chip_base.clone() }.to_query_string();
-        if query.is_empty() { chip_path.clone() } else { format!("{chip_path}?{query}") }
+        let view = DashboardQuery { filter, ..chip_base.clone() };
+        let query = view.to_query_string();
+        match view.range {
+            RangePreset::Custom => format!("{chip_path}?{query}"),
+            range if query.is_empty() => format!("{chip_path}?range={}", range.token()),
+            range if !query.contains("range=") => format!("{chip_path}?range={}&{query}", range.token()),
+            _ => format!("{chip_path}?{query}"),
+        }
     });
     view! {
         <Form method="GET" action=base.clone() noscroll=true>
@@ -303,7 +330,7 @@ fn DashboardFilters(filters: DashboardQuery, base: String, dimension_values: Vec
                 }).collect_view()}
                 <label>"Auto-refresh"
                     <select name="refresh">
-                        {AutoRefresh::ALL.into_iter().map(|r| view! { <option value=r.token() selected=r == filters.refresh>{r.label()}</option> }).collect_view()}
+                        {AutoRefresh::ALL.into_iter().map(|r| view! { <option value=r.token() selected=r == refresh>{r.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <button type="submit">"Apply"</button>

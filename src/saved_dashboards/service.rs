@@ -193,9 +193,15 @@ async fn saved(pool: &PgPool, record: &DashboardRecord, access: DashboardAccess)
     })
 }
 
+/// The dashboard as stored, for its editors. Viewers get it without its widgets: they read those
+/// through [`view`], which withholds what they may not see instead of naming it.
 pub async fn dashboard(pool: &PgPool, p: &Principal, id: Uuid) -> Result<SavedDashboard, AppError> {
     let (record, access) = load(pool, p, id).await?;
-    saved(pool, &record, access).await
+    let mut dashboard = saved(pool, &record, access).await?;
+    if !access.can_edit() {
+        dashboard.spec.widgets.clear();
+    }
+    Ok(dashboard)
 }
 
 /// Saves over version `base_version`; a save based on an older version is a 409 that says so.
@@ -326,8 +332,10 @@ async fn render(pool: &PgPool, scope: &Scope, dashboard: SavedDashboard, filters
         };
         let mut spec = w.clone();
         let mut effective_query = query.map(|q| q.to_query_string()).unwrap_or_else(|_| w.query.clone());
-        // A withheld widget names neither its metric nor (through its title) what it shows.
-        if matches!(content, WidgetContent::Withheld(_)) {
+        // A withheld widget names neither its metric nor (through its title) what it shows; behind
+        // the public link neither does one that failed, since no access check ran for it.
+        let public = dashboard.access == DashboardAccess::PublicLink;
+        if matches!(content, WidgetContent::Withheld(_)) || (public && matches!(content, WidgetContent::Failed(_))) {
             (spec.query, spec.title, effective_query) = (String::new(), "Hidden widget".into(), String::new());
         }
         Ok(WidgetView { spec, effective_query, content })

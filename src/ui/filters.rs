@@ -39,6 +39,19 @@ pub fn DimensionPicker(dimension: Dimension, values: Vec<String>, chosen: Vec<St
             }
         }
     };
+    // A click anywhere else closes it, as a dropdown does. The page keeps this element across
+    // navigations (it is patched in place), so without this it would stay open over the page.
+    #[cfg(feature = "hydrate")]
+    {
+        let listener = window_event_listener(leptos::ev::click, move |ev| {
+            let Some(el) = details.get_untracked() else { return };
+            let inside = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Node>().ok()).is_some_and(|n| el.contains(Some(&n)));
+            if !inside {
+                el.set_open(false);
+            }
+        });
+        on_cleanup(move || listener.remove());
+    }
     let options = values
         .into_iter()
         .enumerate()
