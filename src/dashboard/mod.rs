@@ -353,6 +353,20 @@ pub struct BreakdownRow {
     pub versus: Option<f64>,
 }
 
+impl DashboardData {
+    /// The range's dates and each breakdown member's value on each of them (gaps as `None`):
+    /// the stacked composition chart's series.
+    pub fn stacked_by_member(&self) -> (Vec<String>, Vec<(String, Vec<Option<f64>>)>) {
+        let dates = self.daily.iter().map(|p| p.date.to_string()).collect();
+        let stacked = self
+            .breakdown
+            .iter()
+            .map(|r| (r.member.clone(), self.daily.iter().map(|d| r.daily.iter().find(|p| p.date == d.date).map(|p| p.value)).collect()))
+            .collect();
+        (dates, stacked)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardData {
     pub org_name: String,

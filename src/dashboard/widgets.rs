@@ -130,12 +130,7 @@ pub fn BreakdownCharts(data: DashboardData, on_select: Callback<String>) -> impl
     };
 
     let shares = if data.metric.aggregation == crate::analytics::Aggregation::Sum {
-        let dates: Vec<String> = data.daily.iter().map(|p| p.date.to_string()).collect();
-        let stacked: Vec<(String, Vec<Option<f64>>)> = data
-            .breakdown
-            .iter()
-            .map(|r| (r.member.clone(), data.daily.iter().map(|d| r.daily.iter().find(|p| p.date == d.date).map(|p| p.value)).collect()))
-            .collect();
+        let (dates, stacked) = data.stacked_by_member();
         let composition_summary = format!("Daily {} stacked by {by}, {} to {}.", label.to_lowercase(), data.start, data.end);
         let pie_table = table(format!("Share of {label} by {by}"));
         let area_table = table(format!("{label} by {by}, range total"));

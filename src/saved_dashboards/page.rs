@@ -206,17 +206,26 @@ fn refresh_seconds(filters: &str, own: &str) -> Option<u64> {
     refresh_in_effect(filters, own).seconds()
 }
 
-#[component]
-pub fn SavedDashboardPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let key = Memo::new(move |_| (params.read().get("id").unwrap_or_default(), query.read().to_query_string()));
-    let view = Resource::new(move || key.get(), |(id, filters)| view_saved_dashboard(id, filters.trim_start_matches('?').to_string()));
+/// A dashboard's view for `key` (its id or token, and the URL's query), refetched on its refresh.
+fn live_view<Fut>(key: Memo<(String, String)>, fetch: fn(String, String) -> Fut) -> Resource<Result<SavedView, AppError>>
+where
+    Fut: std::future::Future<Output = Result<SavedView, AppError>> + Send + 'static,
+{
+    let view = Resource::new(move || key.get(), move |(id, filters)| fetch(id, filters.trim_start_matches('?').to_string()));
     let seconds = Memo::new(move |_| {
         let own = view.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).map(|v| v.dashboard.spec.refresh.clone())).unwrap_or_default();
         refresh_seconds(&key.get().1, &own)
     });
     auto_refresh(view, seconds);
+    view
+}
+
+#[component]
+pub fn SavedDashboardPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = Memo::new(move |_| (params.read().get("id").unwrap_or_default(), query.read().to_query_string()));
+    let view = live_view(key, view_saved_dashboard);
     view! {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || view.get().map(|result| match result {
@@ -236,12 +245,7 @@ pub fn PublicDashboardPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let key = Memo::new(move |_| (params.read().get("token").unwrap_or_default(), query.read().to_query_string()));
-    let view = Resource::new(move || key.get(), |(token, filters)| view_public_dashboard(token, filters.trim_start_matches('?').to_string()));
-    let seconds = Memo::new(move |_| {
-        let own = view.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).map(|v| v.dashboard.spec.refresh.clone())).unwrap_or_default();
-        refresh_seconds(&key.get().1, &own)
-    });
-    auto_refresh(view, seconds);
+    let view = live_view(key, view_public_dashboard);
     view! {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || view.get().map(|result| match result {

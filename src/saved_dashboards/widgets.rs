@@ -157,12 +157,7 @@ fn chart_view(chart: ChartType, data: DashboardData, index: usize, public: bool)
         }
         ChartType::Scatter => scatter_view(id, &data, drill),
         ChartType::Area if data.metric.aggregation == Aggregation::Sum && !data.breakdown.is_empty() => {
-            let dates: Vec<String> = data.daily.iter().map(|p| p.date.to_string()).collect();
-            let stacked: Vec<(String, Vec<Option<f64>>)> = data
-                .breakdown
-                .iter()
-                .map(|r| (r.member.clone(), data.daily.iter().map(|d| r.daily.iter().find(|p| p.date == d.date).map(|p| p.value)).collect()))
-                .collect();
+            let (dates, stacked) = data.stacked_by_member();
             let summary = format!("{} Daily {} stacked by {}.", data.trend_summary, label.to_lowercase(), by.to_lowercase());
             let table = member_table(format!("{label} by {}, range total", by.to_lowercase()));
             view! { <EChart id option=stacked_area_chart(&unit, &dates, &stacked) summary>{table}</EChart> }.into_any()
