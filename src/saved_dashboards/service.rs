@@ -13,12 +13,12 @@ use crate::analytics::AnalyticsConfig;
 use crate::auth::server::{Principal, Scope};
 use crate::auth::{Capability, Role};
 use crate::dashboard::service::{dashboard_in, OrgContext};
-use crate::dashboard::{AutoRefresh, DashboardQuery};
+use crate::dashboard::{AutoRefresh, DashboardData, DashboardQuery};
 use crate::db;
 use crate::db::dashboards::DashboardRecord;
 use crate::db::metrics::MetricKind;
 use crate::domain::audit::AuditAction;
-use crate::domain::dashboards::{check_layout, DashboardAccess, DashboardSpec, SharePermission, WidgetType};
+use crate::domain::dashboards::{check_layout, DashboardAccess, DashboardSpec, SharePermission, WidgetSpec, WidgetType};
 use crate::error::AppError;
 
 fn not_found() -> AppError {
@@ -309,7 +309,8 @@ pub async fn public_view(pool: &PgPool, token: &str, filters: &str, config: &Ana
 }
 
 /// Answers every widget at once; the org's catalogue, last day and dimension values are read
-/// once for all of them.
+/// once for all of them, and widgets that ask the same question (a metric's card, line and bar
+/// under the same filters) share one answer.
 async fn render(pool: &PgPool, scope: &Scope, dashboard: SavedDashboard, filters: &str, config: &AnalyticsConfig) -> Result<SavedView, AppError> {
     let filters = if filters.trim().trim_start_matches('?').is_empty() { dashboard.spec.default_query.as_str() } else { filters };
     let filters = DashboardQuery::from_query_string(filters)?;
@@ -318,34 +319,50 @@ async fn render(pool: &PgPool, scope: &Scope, dashboard: SavedDashboard, filters
         Err(AppError::DatabaseUnavailable) => return Err(AppError::DatabaseUnavailable),
         context => context,
     };
-    let answers = futures::future::join_all(dashboard.spec.widgets.iter().map(|w| async {
-        let query = effective_query(&w.query, w.pinned, &filters);
-        let content = match (w.widget_type, &query, &context) {
-            (WidgetType::Text, _, _) => WidgetContent::Text(super::markdown::to_html(&w.body)),
-            (_, Err(e), _) | (_, _, Err(e)) => WidgetContent::Failed(e.to_string()),
-            (_, Ok(q), Ok(context)) => match dashboard_in(pool, scope, context, q.clone(), config).await {
-                Ok(data) => WidgetContent::Data(Box::new(data)),
-                Err(AppError::AccessDenied(_)) => WidgetContent::Withheld("This widget's metric is not visible to you.".into()),
-                Err(AppError::DatabaseUnavailable) => return Err(AppError::DatabaseUnavailable),
-                Err(e) => WidgetContent::Failed(e.to_string()),
-            },
-        };
-        let mut spec = w.clone();
-        let mut effective_query = query.map(|q| q.to_query_string()).unwrap_or_else(|_| w.query.clone());
-        // A withheld widget names neither its metric nor (through its title) what it shows; behind
-        // the public link neither does one that failed, since no access check ran for it.
-        let public = dashboard.access == DashboardAccess::PublicLink;
-        if matches!(content, WidgetContent::Withheld(_)) || (public && matches!(content, WidgetContent::Failed(_))) {
-            (spec.query, spec.title, effective_query) = (String::new(), "Hidden widget".into(), String::new());
+    let queries: Vec<Result<DashboardQuery, AppError>> = dashboard.spec.widgets.iter().map(|w| effective_query(&w.query, w.pinned, &filters)).collect();
+    let mut distinct: Vec<&DashboardQuery> = Vec::new();
+    for (w, query) in dashboard.spec.widgets.iter().zip(&queries) {
+        if let (false, Ok(q)) = (w.widget_type == WidgetType::Text, query) {
+            if !distinct.contains(&q) {
+                distinct.push(q);
+            }
         }
-        Ok(WidgetView { spec, effective_query, content })
-    }))
-    .await;
-    let widgets = answers.into_iter().collect::<Result<Vec<WidgetView>, AppError>>()?;
+    }
+    let answers: Vec<Result<DashboardData, AppError>> = match &context {
+        Ok(context) => futures::future::join_all(distinct.iter().map(|q| dashboard_in(pool, scope, context, (*q).clone(), config))).await,
+        Err(e) => distinct.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let public = dashboard.access == DashboardAccess::PublicLink;
+    let mut widgets = Vec::with_capacity(queries.len());
+    for (w, query) in dashboard.spec.widgets.iter().zip(&queries) {
+        let answer = query.as_ref().ok().and_then(|q| distinct.iter().position(|d| *d == q)).map(|i| &answers[i]);
+        let content = match (w.widget_type, query, answer) {
+            (WidgetType::Text, _, _) => WidgetContent::Text(super::markdown::to_html(&w.body)),
+            (_, Err(e), _) => WidgetContent::Failed(e.to_string()),
+            (_, Ok(_), None) => WidgetContent::Failed("This widget could not be answered.".into()),
+            (_, Ok(_), Some(Ok(data))) => WidgetContent::Data(Box::new(data.clone())),
+            (_, Ok(_), Some(Err(AppError::AccessDenied(_)))) => WidgetContent::Withheld("This widget's metric is not visible to you.".into()),
+            (_, Ok(_), Some(Err(AppError::DatabaseUnavailable))) => return Err(AppError::DatabaseUnavailable),
+            (_, Ok(_), Some(Err(e))) => WidgetContent::Failed(e.to_string()),
+        };
+        widgets.push(widget_view(w, query.as_ref().ok(), content, public));
+    }
     let mut dashboard = dashboard;
     // The saved layout repeats each widget: withheld ones go out blanked there too.
     dashboard.spec.widgets = widgets.iter().map(|w| w.spec.clone()).collect();
     Ok(SavedView { dashboard, filters: filters.to_query_string(), widgets })
+}
+
+/// One widget as the page gets it: a withheld widget names neither its metric nor (through its
+/// title) what it shows; behind the public link neither does one that failed, since no access
+/// check ran for it.
+fn widget_view(w: &WidgetSpec, query: Option<&DashboardQuery>, content: WidgetContent, public: bool) -> WidgetView {
+    let mut spec = w.clone();
+    let mut effective_query = query.map(|q| q.to_query_string()).unwrap_or_else(|| w.query.clone());
+    if matches!(content, WidgetContent::Withheld(_)) || (public && matches!(content, WidgetContent::Failed(_))) {
+        (spec.query, spec.title, effective_query) = (String::new(), "Hidden widget".into(), String::new());
+    }
+    WidgetView { spec, effective_query, content }
 }
 
 /// A widget's own query with the dashboard's range and dimension filters, unless it is pinned.

@@ -64,6 +64,11 @@ async fn a_dashboard_is_built_shared_saved_once_and_published_read_only(pool: Pg
     let first = &seen["widgets"][0];
     assert_eq!(first["effective_query"], "metric=revenue&range=30d&region=EMEA", "the dashboard's filters apply");
     assert_eq!(first["content"]["Data"]["query"]["filter"]["region"], serde_json::json!(["EMEA"]));
+    // The card, line and pie of revenue ask one question and get one answer; orders another.
+    let answer = |i: usize| seen["widgets"][i]["content"]["Data"].clone();
+    assert_eq!((answer(0)["query"]["metric"].as_str(), answer(3)["query"]["metric"].as_str()), (Some("revenue"), Some("revenue")));
+    assert!(answer(0) == answer(3) && answer(0) == answer(4), "the same query, the same answer");
+    assert!(answer(1) == answer(5) && answer(0) != answer(1), "orders' card and table share theirs, not revenue's");
     let spec = seen["dashboard"]["spec"].to_string();
     let save = |who: &Client, version: i64, spec: String| {
         let body = form(&[("dashboard_id", &id), ("version", &version.to_string()), ("spec", &spec)]);
